@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { DeviceIdSchema, SiteSchema } from './telemetry';
+
+/** Anomaly events: what the edge (or the cloud stream path) publishes when it finds one. */
+export const EVENT_SCHEMA_VERSION = 'aiot.event/1';
+
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export const SeveritySchema = z.enum(SEVERITIES);
+export type Severity = z.infer<typeof SeveritySchema>;
+
+export const AnomalyEventSchema = z.strictObject({
+  schema: z.literal(EVENT_SCHEMA_VERSION),
+  kind: z.literal('anomaly'),
+  deviceId: DeviceIdSchema,
+  site: SiteSchema,
+  /** Epoch ms of the reading that raised the event. */
+  ts: z.number().int().positive(),
+  /** Detector score in [0, 1]. */
+  score: z.number().min(0).max(1),
+  severity: SeveritySchema,
+  /** Measures that contributed most, with the values seen. */
+  measures: z.record(z.string(), z.number().refine(Number.isFinite, 'finite numbers only')),
+  /** Which detector produced the score (edge detector, cloud endpoint, fallback …). */
+  source: z.string().min(1).max(64),
+});
+export type AnomalyEvent = z.infer<typeof AnomalyEventSchema>;

@@ -1,0 +1,41 @@
+/**
+ * The IoT topic rules, defined once: the stack creates them in IoT Core and the local runtime
+ * evaluates the very same SQL (IoT SQL version 2016-03-23).
+ */
+export const IOT_SQL_VERSION = '2016-03-23';
+
+export type RuleId = 'telemetry' | 'events';
+
+export interface RuleDefinition {
+  readonly id: RuleId;
+  readonly description: string;
+  readonly sql: string;
+  /** Partition key template for a Kinesis action (IoT substitution template). */
+  readonly partitionKey?: string;
+}
+
+/**
+ * The topic is authoritative: the IoT policy lets a device publish only under its own id, so
+ * the rule adds the site and device id from the topic and the stream processor checks the
+ * payload against them.
+ */
+const ENVELOPE = 'topic(3) AS topicSite, topic(4) AS topicDeviceId, timestamp() AS receivedAt';
+
+export const RULES: Record<RuleId, RuleDefinition> = {
+  telemetry: {
+    id: 'telemetry',
+    description: 'Device telemetry (plain topic and Basic Ingest) into the telemetry stream',
+    sql: `SELECT *, ${ENVELOPE} FROM 'dt/aiot/+/+/telemetry'`,
+    partitionKey: '${topic(4)}',
+  },
+  events: {
+    id: 'events',
+    description: 'Anomaly events found at the edge, to the event router',
+    sql: `SELECT *, ${ENVELOPE} FROM 'dt/aiot/+/+/events' WHERE kind = 'anomaly'`,
+  },
+};
+
+/** IoT rule names allow only [a-zA-Z0-9_]; the stage keeps several deployments apart. */
+export function ruleName(stage: string, id: RuleId): string {
+  return `aiot_${stage.replace(/[^a-zA-Z0-9_]/g, '_')}_${id}`;
+}

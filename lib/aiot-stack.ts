@@ -1,0 +1,129 @@
+import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { ruleName } from '../core/rules';
+import type { AiotConfig } from './config';
+import { acknowledgeBucketPut } from './constructs/common/nag';
+import { ProjectFunction } from './constructs/common/project-function';
+import { SecureBucket } from './constructs/common/secure-bucket';
+import { TelemetryStream } from './constructs/ingest/telemetry-stream';
+import { DeviceFleet } from './constructs/iot/device-fleet';
+import { FleetProvisioning } from './constructs/iot/fleet-provisioning';
+import { TopicRules } from './constructs/iot/topic-rules';
+import { TimestreamStore } from './constructs/storage/timestream-store';
+
+export interface AiotStackProps extends StackProps {
+  readonly config: AiotConfig;
+}
+
+/**
+ * The aiot platform in one stack: device fleet and provisioning, topic rules, the telemetry
+ * stream and its processor, the time-series store, and everything that acts on anomalies.
+ */
+export class AiotStack extends Stack {
+  public readonly dataKey: kms.Key;
+  public readonly quarantineBucket: s3.Bucket;
+  public readonly store: TimestreamStore;
+  public readonly telemetry: TelemetryStream;
+  public readonly streamProcessor: ProjectFunction;
+  public readonly eventRouter: ProjectFunction;
+  public readonly fleet: DeviceFleet;
+  public readonly provisioning: FleetProvisioning;
+  public readonly rules: TopicRules;
+
+  constructor(scope: Construct, id: string, props: AiotStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const namePrefix = `aiot-${config.stage}`;
+
+    this.dataKey = new kms.Key(this, 'DataKey', {
+      alias: `alias/${namePrefix}-data`,
+      description: 'Encrypts aiot telemetry, quarantine, queues and the time-series store',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Services that write with this key on the stack's behalf.
+    for (const service of ['timestream.amazonaws.com', 'iot.amazonaws.com']) {
+      this.dataKey.grantEncryptDecrypt(new iam.ServicePrincipal(service));
+    }
+
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the server access log bucket itself; logging it into itself would loop.',
+    });
+
+    this.quarantineBucket = new SecureBucket(this, 'Quarantine', {
+      encryptionKey: this.dataKey,
+      accessLogsBucket: accessLogs,
+      expireAfterDays: config.quarantineRetentionDays,
+    }).bucket;
+
+    this.store = new TimestreamStore(this, 'Store', {
+      namePrefix,
+      encryptionKey: this.dataKey,
+      memoryRetentionHours: config.memoryRetentionHours,
+      magneticRetentionDays: config.magneticRetentionDays,
+      rejectedDataBucket: this.quarantineBucket,
+    });
+
+    this.telemetry = new TelemetryStream(this, 'Telemetry', {
+      encryptionKey: this.dataKey,
+      capacityMode: config.kinesisCapacityMode,
+      shards: config.kinesisShards,
+      retentionHours: config.kinesisRetentionHours,
+      batchSize: config.batchSize,
+      batchWindowSeconds: config.batchWindowSeconds,
+      retryAttempts: config.streamRetryAttempts,
+    });
+
+    this.streamProcessor = new ProjectFunction(this, 'StreamProcessor', {
+      entry: 'stream-processor',
+      description: 'Validates device telemetry from the stream and writes it to the time-series store',
+      memorySize: 512,
+      timeout: Duration.minutes(1),
+    });
+    this.store.grantWrite(this.streamProcessor, this.store.telemetryTable, 'TELEMETRY');
+    this.grantQuarantine(this.streamProcessor);
+    this.telemetry.attachProcessor(this.streamProcessor);
+
+    this.eventRouter = new ProjectFunction(this, 'EventRouter', {
+      entry: 'event-router',
+      description: 'Stores anomaly events from the edge and starts the response workflow',
+    });
+    this.store.grantWrite(this.eventRouter, this.store.eventsTable, 'EVENTS');
+    this.grantQuarantine(this.eventRouter);
+
+    this.fleet = new DeviceFleet(this, 'Fleet', {
+      namePrefix,
+      telemetryRuleName: ruleName(config.stage, 'telemetry'),
+    });
+    this.provisioning = new FleetProvisioning(this, 'Provisioning', {
+      namePrefix,
+      fleet: this.fleet,
+      serialPattern: config.serialPattern,
+    });
+    this.rules = new TopicRules(this, 'Rules', {
+      stage: config.stage,
+      telemetryStream: this.telemetry.stream,
+      eventRouter: this.eventRouter,
+      errorBucket: this.quarantineBucket,
+    });
+  }
+
+  /** Lets `fn` put quarantined items and tells it the bucket: environment and permission together. */
+  grantQuarantine(fn: ProjectFunction): void {
+    fn.addEnvironment('QUARANTINE_BUCKET', this.quarantineBucket.bucketName);
+    this.quarantineBucket.grantPut(fn, 'quarantine/*');
+    acknowledgeBucketPut(fn.role!, this.quarantineBucket, 'quarantine');
+  }
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/**
+ * The deployment's configuration, read once at synth from CDK context (`cdk.json` or
+ * `-c key=value`) and validated here: a bad value fails synth with a message naming the key.
+ */
+const Stage = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]{0,15}$/,
+    'lower-case letters, digits and dashes, starting with a letter, ≤ 16 chars',
+  );
+
+const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+
+export const AiotConfigSchema = z.strictObject({
+  /** Deployment stage; part of every name so several stages share an account. */
+  stage: Stage.default('dev'),
+  /** Timestream memory-store retention (hours): how late a reading may still arrive for fast writes. */
+  memoryRetentionHours: positiveInt(8766).default(24),
+  /** Timestream magnetic-store retention (days): how long history is kept. */
+  magneticRetentionDays: positiveInt(73000).default(365),
+  /** Kinesis capacity: ON_DEMAND scales by itself; PROVISIONED uses `kinesisShards`. */
+  kinesisCapacityMode: z.enum(['ON_DEMAND', 'PROVISIONED']).default('ON_DEMAND'),
+  kinesisShards: positiveInt(500).default(1),
+  /** Hours Kinesis keeps records (24–8760): the window to recover from a processing outage. */
+  kinesisRetentionHours: z.coerce.number().int().min(24).max(8760).default(24),
+  /** Storage backend. LiveAnalytics for existing Timestream customers; InfluxDB for new accounts. */
+  storageBackend: z
+    .enum(['timestream-liveanalytics', 'timestream-influxdb'])
+    .default('timestream-liveanalytics'),
+  /** Where alarms are sent (an SNS e-mail subscription); none when empty. */
+  alarmEmail: z.union([z.email(), z.literal('')]).default(''),
+  /** Serial numbers the fleet-provisioning hook accepts (a regular expression). */
+  serialPattern: z
+    .string()
+    .refine((p) => {
+      try {
+        new RegExp(p);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a valid regular expression')
+    .default('^AIOT-[0-9A-F]{8}$'),
+  /** Days quarantined payloads and rule errors are kept. */
+  quarantineRetentionDays: positiveInt(3650).default(90),
+  /** Lambda batching window (seconds) on the telemetry stream. */
+  batchWindowSeconds: z.coerce.number().int().min(0).max(300).default(1),
+  /** Lambda batch size on the telemetry stream. */
+  batchSize: positiveInt(10000).default(100),
+  /** Retries of a failing stream batch before it goes to the dead-letter queue. */
+  streamRetryAttempts: z.coerce.number().int().min(0).max(10000).default(3),
+});
+
+export type AiotConfig = z.infer<typeof AiotConfigSchema>;
+export const CONFIG_KEYS = Object.keys(AiotConfigSchema.shape) as (keyof AiotConfig)[];
+
+/** Context access as CDK's `node.tryGetContext` provides it. */
+export type ContextReader = (key: string) => unknown;
+
+export class ConfigError extends Error {}
+
+/** Loads and validates the configuration; throws a {@link ConfigError} naming each bad key. */
+export function loadConfig(read: ContextReader): AiotConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    const v = read(key);
+    if (v !== undefined) raw[key] = v;
+  }
+  const parsed = AiotConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('\n');
+    throw new ConfigError(`invalid aiot configuration (cdk.json context or -c key=value):\n${problems}`);
+  }
+  return parsed.data;
+}

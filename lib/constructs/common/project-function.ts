@@ -1,0 +1,86 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { acknowledge, REASONS } from './nag';
+
+export const REPO_ROOT = path.resolve(__dirname, '../../..');
+
+export interface ProjectFunctionProps {
+  /** Folder under `lambda/` holding `index.ts` with an exported `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default 30 seconds */
+  readonly timeout?: Duration;
+  /** @default {} */
+  readonly environment?: Record<string, string>;
+  /** @default one month */
+  readonly logRetention?: logs.RetentionDays;
+  /** Kept short: functions of this project do not need to run away with the account's concurrency. @default none */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/**
+ * Every Lambda function of the project: one place for runtime (latest Node.js, arm64),
+ * X-Ray tracing, a log group with retention, source maps and esbuild options, so stacks never
+ * repeat them. The AWS SDK is bundled, so the versions pinned in package-lock.json run in Lambda.
+ */
+export class ProjectFunction extends nodejs.NodejsFunction {
+  constructor(scope: Construct, id: string, props: ProjectFunctionProps) {
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // An own role instead of AWSLambdaBasicExecutionRole: logs go to this function's group only.
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: props.description.slice(0, 1000),
+      inlinePolicies: {
+        logs: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              resources: [logGroup.logGroupArn],
+            }),
+          ],
+        }),
+      },
+    });
+    super(scope, id, {
+      entry: path.join(REPO_ROOT, 'lambda', props.entry, 'index.ts'),
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(30),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      role,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...props.environment,
+      },
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      bundling: {
+        target: 'node24',
+        format: nodejs.OutputFormat.CJS,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // Bundled rather than taken from the runtime, so what the tests ran is what runs.
+        externalModules: [],
+        forceDockerBundling: false,
+      },
+    });
+    acknowledge(role, 'IAM5[Resource::*]', REASONS.xray);
+  }
+}

@@ -1,0 +1,43 @@
+import { Stack, Token } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+
+/** IoT ARNs built from the stack's partition, region and account. */
+export const iotArn = (scope: Construct, resource: string, name: string): string =>
+  Stack.of(scope).formatArn({ service: 'iot', resource, resourceName: name });
+
+export const topicArn = (scope: Construct, topic: string) => iotArn(scope, 'topic', topic);
+export const topicFilterArn = (scope: Construct, filter: string) => iotArn(scope, 'topicfilter', filter);
+export const clientArn = (scope: Construct, clientId: string) => iotArn(scope, 'client', clientId);
+
+/** Policy variables a device's IoT policy is written with. */
+export const THING_NAME = '${iot:Connection.Thing.ThingName}';
+export const THING_SITE = '${iot:Connection.Thing.Attributes[site]}';
+
+/**
+ * Renders one of the topic grants of `core/topics` for an IoT policy: the device id becomes its
+ * thing name, the site its `site` attribute, and the command level a policy wildcard.
+ */
+export function renderGrant(grant: string): string {
+  const parts = grant.split('/');
+  return parts
+    .map((p, i) => {
+      if (p === '{deviceId}') return THING_NAME;
+      if (p === '+' && i === 2) return THING_SITE;
+      if (p === '+') return '*';
+      return p;
+    })
+    .join('/');
+}
+
+/**
+ * How cdk-nag prints an ARN built by {@link iotArn} in a finding id: tokens of an env-agnostic
+ * stack become `aws`, `us-east-1` (the synth fallback) and `<AWS::AccountId>`.
+ */
+export function nagArn(scope: Construct, arn: string): string {
+  const s = Stack.of(scope);
+  const concrete = (t: string, fallback: string) => (Token.isUnresolved(t) ? fallback : t);
+  return arn
+    .replace(s.partition, concrete(s.partition, 'aws'))
+    .replace(s.region, concrete(s.region, 'us-east-1'))
+    .replace(s.account, concrete(s.account, '<AWS::AccountId>'));
+}

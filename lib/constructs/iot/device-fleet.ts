@@ -1,0 +1,79 @@
+import * as iot from 'aws-cdk-lib/aws-iot';
+import { Construct } from 'constructs';
+import { basicIngestTopic, deviceTopicGrants } from '../../../core/topics';
+import { clientArn, renderGrant, THING_NAME, topicArn, topicFilterArn } from './arns';
+
+export interface DeviceFleetProps {
+  /** Prefix of the IoT names (the stage keeps deployments apart). */
+  readonly namePrefix: string;
+  /** Name of the telemetry rule, for the Basic Ingest topic devices may publish to. */
+  readonly telemetryRuleName: string;
+}
+
+/**
+ * The device registry side of the fleet: a thing type, a thing group every device joins, and
+ * the device IoT policy. A device connects only as itself (client id = thing name, certificate
+ * attached to that thing), publishes only its own data (plain topics and Basic Ingest) and
+ * command replies, receives only its own commands, and uses only its own shadow.
+ */
+export class DeviceFleet extends Construct {
+  public readonly thingType: iot.CfnThingType;
+  public readonly thingGroup: iot.CfnThingGroup;
+  public readonly devicePolicy: iot.CfnPolicy;
+
+  constructor(scope: Construct, id: string, props: DeviceFleetProps) {
+    super(scope, id);
+    this.thingType = new iot.CfnThingType(this, 'ThingType', {
+      thingTypeName: `${props.namePrefix}-sensor`,
+      thingTypeProperties: {
+        thingTypeDescription: 'aiot sensor device: streams telemetry, accepts safety commands',
+        searchableAttributes: ['site', 'model'],
+      },
+    });
+    this.thingGroup = new iot.CfnThingGroup(this, 'ThingGroup', {
+      thingGroupName: `${props.namePrefix}-fleet`,
+      thingGroupProperties: { thingGroupDescription: 'Every aiot device of this deployment' },
+    });
+
+    const shadow = `$aws/things/${THING_NAME}/shadow`;
+    const publish = deviceTopicGrants.publish.map(renderGrant);
+    const basicIngest = deviceTopicGrants.publish
+      .filter((g) => g.endsWith('/telemetry'))
+      .map((g) => renderGrant(basicIngestTopic(props.telemetryRuleName, g)));
+    const subscribe = deviceTopicGrants.subscribe.map(renderGrant);
+
+    this.devicePolicy = new iot.CfnPolicy(this, 'DevicePolicy', {
+      policyName: `${props.namePrefix}-device`,
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'iot:Connect',
+            Resource: clientArn(this, THING_NAME),
+            Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
+          },
+          {
+            Effect: 'Allow',
+            Action: 'iot:Publish',
+            Resource: [...publish, ...basicIngest, `${shadow}/get`, `${shadow}/update`].map((t) =>
+              topicArn(this, t),
+            ),
+          },
+          {
+            Effect: 'Allow',
+            Action: 'iot:Subscribe',
+            Resource: [...subscribe, `${shadow}/get/*`, `${shadow}/update/*`].map((t) =>
+              topicFilterArn(this, t),
+            ),
+          },
+          {
+            Effect: 'Allow',
+            Action: 'iot:Receive',
+            Resource: [...subscribe, `${shadow}/get/*`, `${shadow}/update/*`].map((t) => topicArn(this, t)),
+          },
+        ],
+      },
+    });
+  }
+}
