@@ -1,0 +1,24 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * `aiot`: the project's command-line tool. Each area registers its own subcommands; every
+ * subcommand has `--help`.
+ */
+import { Command } from 'commander';
+import { telemetryJsonSchema } from '../core/telemetry';
+
+const program = new Command()
+  .name('aiot')
+  .description('aiot: AWS-native AIoT platform — local runtime, fleet simulator, benchmarks, onboarding')
+  .showHelpAfterError();
+
+program
+  .command('schema')
+  .description('print the telemetry contract as JSON Schema (for device makers)')
+  .action(() => {
+    process.stdout.write(`${JSON.stringify(telemetryJsonSchema(), null, 2)}\n`);
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  console.error(`aiot: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
+});
