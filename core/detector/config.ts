@@ -1,0 +1,134 @@
+/**
+ * Detector configuration: one set of parameters for every series (no per-series tuning).
+ * Counts are in points (readings), not in time, so the same configuration works for
+ * any sampling period.
+ */
+export interface DetectorConfig {
+  /**
+   * Points used only to learn (the score stays 0): the value range that fixes the
+   * discretisation is taken from the first half, context counts and score statistics
+   * from the rest.
+   * @default 300
+   */
+  readonly learningPoints: number;
+  /**
+   * Number of bins spanning the value range seen while learning; values beyond that
+   * range fall into further bins of the same width.
+   * @default 8
+   */
+  readonly bins: number;
+  /**
+   * Longest context whose novelty is checked: sequences of 1..contextOrder consecutive bins.
+   * @default 4
+   */
+  readonly contextOrder: number;
+  /**
+   * Slots of the hashed context-count table per measure (a power of two). It bounds the
+   * state: a full table only makes some unseen contexts look seen.
+   * @default 2048
+   */
+  readonly contextSlots: number;
+  /**
+   * Smoothing of the one-step level forecast (exponentially weighted mean).
+   * @default 0.3
+   */
+  readonly levelAlpha: number;
+  /**
+   * Half-life, in points, of the typical forecast error that residuals are measured against.
+   * @default 500
+   */
+  readonly residualHalfLife: number;
+  /**
+   * Half-life, in points, of the raw-score statistics behind the anomaly likelihood.
+   * @default 2000
+   */
+  readonly historyHalfLife: number;
+  /**
+   * Points averaged into the short-term raw score that is compared with its history.
+   * @default 10
+   */
+  readonly shortWindow: number;
+  /**
+   * Points after an alarm during which a further alarm is reported only if it is stronger:
+   * an anomaly is one event, not a run of alarms.
+   * @default 200
+   */
+  readonly suppressPoints: number;
+  /**
+   * Score at or above which a point counts as an alarm for suppression.
+   * @default 0.5
+   */
+  readonly alarmScore: number;
+  /**
+   * Severity thresholds on the score: `info` below `warning`, `critical` at or above `critical`.
+   * @default { warning: 0.5, critical: 0.8 }
+   */
+  readonly severity: { readonly warning: number; readonly critical: number };
+  /**
+   * Most measures one detector follows; a further measure name is rejected.
+   * @default 32
+   */
+  readonly maxMeasures: number;
+}
+
+/** The configuration used everywhere unless a deployment pushes another one. */
+export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = Object.freeze({
+  learningPoints: 300,
+  bins: 8,
+  contextOrder: 4,
+  contextSlots: 2048,
+  levelAlpha: 0.3,
+  residualHalfLife: 500,
+  historyHalfLife: 2000,
+  shortWindow: 10,
+  suppressPoints: 200,
+  alarmScore: 0.5,
+  severity: Object.freeze({ warning: 0.5, critical: 0.8 }),
+  maxMeasures: 32,
+});
+
+/**
+ * Merges a partial configuration over the defaults and checks it.
+ *
+ * @throws Error naming the first invalid field
+ */
+export function resolveConfig(config: Partial<DetectorConfig> = {}): DetectorConfig {
+  const merged: DetectorConfig = {
+    ...DEFAULT_DETECTOR_CONFIG,
+    ...config,
+    severity: { ...DEFAULT_DETECTOR_CONFIG.severity, ...config.severity },
+  };
+  const positiveIntegers: (keyof DetectorConfig)[] = [
+    'learningPoints',
+    'bins',
+    'contextOrder',
+    'contextSlots',
+    'shortWindow',
+    'maxMeasures',
+  ];
+  for (const key of positiveIntegers) {
+    const v = merged[key] as number;
+    if (!Number.isInteger(v) || v < 1) throw new Error(`detector config: ${key} must be a positive integer`);
+  }
+  if (merged.learningPoints < 4) throw new Error('detector config: learningPoints must be at least 4');
+  if ((merged.contextSlots & (merged.contextSlots - 1)) !== 0) {
+    throw new Error('detector config: contextSlots must be a power of two');
+  }
+  if (!(merged.levelAlpha > 0 && merged.levelAlpha <= 1)) {
+    throw new Error('detector config: levelAlpha must be in (0, 1]');
+  }
+  for (const key of ['residualHalfLife', 'historyHalfLife'] as const) {
+    if (!(merged[key] > 0)) throw new Error(`detector config: ${key} must be positive`);
+  }
+  if (!Number.isInteger(merged.suppressPoints) || merged.suppressPoints < 0) {
+    throw new Error('detector config: suppressPoints must be a non-negative integer');
+  }
+  const { warning, critical } = merged.severity;
+  if (!(warning >= 0 && warning <= critical && critical <= 1)) {
+    throw new Error('detector config: severity needs 0 <= warning <= critical <= 1');
+  }
+  if (!(merged.alarmScore > 0 && merged.alarmScore <= 1)) {
+    throw new Error('detector config: alarmScore must be in (0, 1]');
+  }
+  return merged;
+}

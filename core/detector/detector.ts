@@ -1,0 +1,172 @@
+/**
+ * The streaming detector: one instance per device (or per series), fed one reading at a
+ * time. Pure TypeScript with no platform API, so it runs unchanged at the edge, in Lambda
+ * and locally.
+ */
+import { type DetectorConfig, resolveConfig } from './config';
+import { breakContext, type MeasureState, newMeasure, updateMeasure } from './measure';
+
+/** A reading: one value, several values in a fixed order, or named measures. */
+export type DetectorInput = number | readonly number[] | Readonly<Record<string, number>>;
+
+/** JSON-serializable state of a detector; {@link restoreDetector} resumes from it. */
+export interface DetectorState {
+  /** Format tag, so a state from an incompatible version is refused rather than misread. */
+  readonly version: 1;
+  readonly config: DetectorConfig;
+  readonly seed: number;
+  /** Readings seen. */
+  points: number;
+  /** Timestamp of the last reading and the typical spacing between readings (0 if unknown). */
+  lastTimeMs: number;
+  typicalGapMs: number;
+  /** Reading index of the last alarm and its score (-1 and 0 when none). */
+  lastAlarmAt: number;
+  lastAlarmScore: number;
+  /** One model per measure name. */
+  measures: Record<string, MeasureState>;
+}
+
+/** A running detector. */
+export interface Detector {
+  /**
+   * Feeds one reading and returns its anomaly score in [0, 1] (0 while learning).
+   * Missing or non-finite measures are skipped, never turned into NaN.
+   *
+   * @param value the reading; a bare number is the measure `value`, an array names its
+   *   measures by position
+   * @param timestampMs epoch milliseconds of the reading; a gap much longer than usual
+   *   breaks the learned sequence instead of counting as a new shape
+   * @throws Error when a reading brings more measures than `maxMeasures`
+   */
+  update(value: DetectorInput, timestampMs?: number): number;
+  /** A deep copy of the state, safe to `JSON.stringify` and to keep. */
+  snapshot(): DetectorState;
+  /** The configuration in force. */
+  readonly config: DetectorConfig;
+}
+
+/** Decimal digits of surprise that map to a score of 0.5 (a tail probability of 1e-5). */
+const HALF_SCORE_DIGITS = 5;
+/** A gap this many times the typical spacing breaks the learned sequence. */
+const GAP_FACTOR = 4;
+
+/**
+ * Creates a detector.
+ *
+ * @param config overrides of {@link DEFAULT_DETECTOR_CONFIG}
+ * @param seed recorded in the state; the detector is deterministic for a given seed and
+ *   input (its models draw no random numbers today, so every seed gives the same scores)
+ * @throws Error when the configuration is invalid
+ */
+export function createDetector(config: Partial<DetectorConfig> = {}, seed = 1): Detector {
+  const resolved = resolveConfig(config);
+  return wrap({
+    version: 1,
+    config: resolved,
+    seed: seed >>> 0,
+    points: 0,
+    lastTimeMs: Number.NaN,
+    typicalGapMs: 0,
+    lastAlarmAt: -1,
+    lastAlarmScore: 0,
+    measures: {},
+  });
+}
+
+/**
+ * Resumes a detector from a snapshot (for example after an edge restart); the next scores
+ * are exactly those the snapshotted detector would have given.
+ *
+ * @throws Error when the state is not a detector state of this version
+ */
+export function restoreDetector(state: DetectorState): Detector {
+  if (state?.version !== 1 || typeof state.measures !== 'object') {
+    throw new Error('not a detector state of version 1');
+  }
+  const copy = clone(state);
+  return wrap({ ...copy, config: resolveConfig(copy.config), lastTimeMs: copy.lastTimeMs ?? Number.NaN });
+}
+
+function wrap(state: DetectorState): Detector {
+  return {
+    config: state.config,
+    update: (value, timestampMs) => step(state, value, timestampMs),
+    snapshot: () => clone(state),
+  };
+}
+
+function clone(state: DetectorState): DetectorState {
+  // NaN does not survive JSON, so the only NaN field travels as null and comes back.
+  const copy = JSON.parse(JSON.stringify(state)) as DetectorState;
+  if (copy.lastTimeMs === null) copy.lastTimeMs = Number.NaN;
+  for (const m of Object.values(copy.measures)) {
+    if (m.level === null) m.level = Number.NaN;
+  }
+  return copy;
+}
+
+function step(s: DetectorState, value: DetectorInput, timestampMs?: number): number {
+  s.points++;
+  const gap = noteTime(s, timestampMs);
+  let minLogTail = 0;
+  let seen = 0;
+  const visit = (name: string, x: number) => {
+    if (typeof x !== 'number' || !Number.isFinite(x)) return;
+    let m = s.measures[name];
+    if (!m) {
+      if (Object.keys(s.measures).length >= s.config.maxMeasures) {
+        throw new Error(
+          `detector follows at most ${s.config.maxMeasures} measures; "${name}" is one too many`,
+        );
+      }
+      m = newMeasure(s.config);
+      s.measures[name] = m;
+    }
+    if (gap) breakContext(m);
+    const logTail = updateMeasure(m, x, s.config);
+    seen++;
+    if (logTail < minLogTail) minLogTail = logTail;
+  };
+  if (typeof value === 'number') visit('value', value);
+  else if (Array.isArray(value)) value.forEach((x, i) => visit(String(i), x));
+  else for (const [name, x] of Object.entries(value as Record<string, number>)) visit(name, x);
+
+  // Bonferroni: with several measures, the smallest tail probability is less surprising.
+  const logTail = Math.min(0, minLogTail + Math.log(Math.max(1, seen)));
+  return suppress(s, scoreOf(logTail));
+}
+
+/**
+ * Maps a tail probability (as its natural log) to a score in [0, 1): with d = -log10(p),
+ * score = d / (d + 5), so p = 1e-5 gives 0.5 and p = 1e-20 gives 0.8. It never saturates,
+ * so extreme anomalies still rank among themselves.
+ */
+export function scoreOf(logTail: number): number {
+  const digits = Math.max(0, -logTail / Math.LN10);
+  return digits / (digits + HALF_SCORE_DIGITS);
+}
+
+function noteTime(s: DetectorState, timestampMs?: number): boolean {
+  if (timestampMs === undefined || !Number.isFinite(timestampMs)) return false;
+  const previous = s.lastTimeMs;
+  s.lastTimeMs = timestampMs;
+  if (Number.isNaN(previous)) return false;
+  const gap = timestampMs - previous;
+  if (gap <= 0) return false;
+  const broken = s.typicalGapMs > 0 && gap > GAP_FACTOR * s.typicalGapMs;
+  // The typical spacing follows the usual gaps only, so outages do not stretch it.
+  if (!broken) s.typicalGapMs = s.typicalGapMs === 0 ? gap : s.typicalGapMs + 0.05 * (gap - s.typicalGapMs);
+  return broken;
+}
+
+function suppress(s: DetectorState, score: number): number {
+  const { suppressPoints, alarmScore } = s.config;
+  const recent = s.lastAlarmAt >= 0 && s.points - s.lastAlarmAt <= suppressPoints;
+  if (recent && score <= s.lastAlarmScore) return score * 0;
+  if (score >= alarmScore) {
+    s.lastAlarmAt = s.points;
+    s.lastAlarmScore = score;
+  }
+  return score;
+}
