@@ -30,14 +30,14 @@ export function renderGrant(grant: string): string {
 }
 
 /**
- * How cdk-nag prints an ARN built by {@link iotArn} in a finding id: tokens of an env-agnostic
- * stack become `aws`, `us-east-1` (the synth fallback) and `<AWS::AccountId>`.
+ * How cdk-nag prints an ARN built by {@link iotArn} in a finding id: what the stack's environment
+ * leaves unresolved prints as the pseudo parameter (`<AWS::Region>` …), the rest as its value.
  */
 export function nagArn(scope: Construct, arn: string): string {
   const s = Stack.of(scope);
-  const concrete = (t: string, fallback: string) => (Token.isUnresolved(t) ? fallback : t);
+  const shown = (t: string, pseudo: string) => (Token.isUnresolved(t) ? `<AWS::${pseudo}>` : t);
   return arn
-    .replace(s.partition, concrete(s.partition, 'aws'))
-    .replace(s.region, concrete(s.region, 'us-east-1'))
-    .replace(s.account, concrete(s.account, '<AWS::AccountId>'));
+    .replace(s.partition, shown(s.partition, 'Partition'))
+    .replace(s.region, shown(s.region, 'Region'))
+    .replace(s.account, shown(s.account, 'AccountId'));
 }

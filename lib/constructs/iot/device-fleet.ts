@@ -39,7 +39,7 @@ export class DeviceFleet extends Construct {
     const publish = deviceTopicGrants.publish.map(renderGrant);
     const basicIngest = deviceTopicGrants.publish
       .filter((g) => g.endsWith('/telemetry'))
-      .map((g) => renderGrant(basicIngestTopic(props.telemetryRuleName, g)));
+      .map((g) => basicIngestTopic(props.telemetryRuleName, renderGrant(g)));
     const subscribe = deviceTopicGrants.subscribe.map(renderGrant);
 
     this.devicePolicy = new iot.CfnPolicy(this, 'DevicePolicy', {
