@@ -29,8 +29,9 @@ export interface DetectorConfig {
    */
   readonly contextSlots: number;
   /**
-   * Smoothing of the one-step level forecast (exponentially weighted mean).
-   * @default 0.3
+   * Smoothing of the one-step level forecast (exponentially weighted mean); 1 forecasts the
+   * last value, which follows level changes at once and so flags only their onset.
+   * @default 1
    */
   readonly levelAlpha: number;
   /**
@@ -44,7 +45,8 @@ export interface DetectorConfig {
    */
   readonly historyHalfLife: number;
   /**
-   * Points averaged into the short-term raw score that is compared with its history.
+   * Points averaged into the short-term context novelty that is compared with its history
+   * (the forecast surprise is judged point by point, so a lone spike is not diluted).
    * @default 10
    */
   readonly shortWindow: number;
@@ -77,7 +79,7 @@ export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = Object.freeze({
   bins: 8,
   contextOrder: 4,
   contextSlots: 2048,
-  levelAlpha: 0.3,
+  levelAlpha: 1,
   residualHalfLife: 500,
   historyHalfLife: 2000,
   shortWindow: 10,

@@ -128,9 +128,13 @@ function step(s: DetectorState, value: DetectorInput, timestampMs?: number): num
     seen++;
     if (logTail < minLogTail) minLogTail = logTail;
   };
-  if (typeof value === 'number') visit('value', value);
-  else if (Array.isArray(value)) value.forEach((x, i) => visit(String(i), x));
-  else for (const [name, x] of Object.entries(value as Record<string, number>)) visit(name, x);
+  if (typeof value === 'number') {
+    visit('value', value);
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) visit(String(i), value[i]);
+  } else {
+    for (const [name, x] of Object.entries(value as Record<string, number>)) visit(name, x);
+  }
 
   // Bonferroni: with several measures, the smallest tail probability is less surprising.
   const logTail = Math.min(0, minLogTail + Math.log(Math.max(1, seen)));
@@ -163,7 +167,7 @@ function noteTime(s: DetectorState, timestampMs?: number): boolean {
 function suppress(s: DetectorState, score: number): number {
   const { suppressPoints, alarmScore } = s.config;
   const recent = s.lastAlarmAt >= 0 && s.points - s.lastAlarmAt <= suppressPoints;
-  if (recent && score <= s.lastAlarmScore) return score * 0;
+  if (recent && score <= s.lastAlarmScore) return 0;
   if (score >= alarmScore) {
     s.lastAlarmAt = s.points;
     s.lastAlarmScore = score;

@@ -31,6 +31,8 @@ export interface MeasureState {
   absError: number;
   /** Last bins, newest last, at most `contextOrder`. */
   recent: number[];
+  /** How often the latest move (last two bins) had been seen before it. */
+  lastMoveSeen: number;
   /** Hashed counts of bin sequences, saturating. */
   counts: number[];
   /** Likelihood of the forecast surprise and of the context novelty. */
@@ -77,6 +79,7 @@ export function newMeasure(config: DetectorConfig): MeasureState {
     level: Number.NaN,
     absError: 0,
     recent: [],
+    lastMoveSeen: 0,
     counts: new Array<number>(config.contextSlots).fill(0),
     forecast: newLikelihood(),
     novelty: newLikelihood(),
@@ -101,12 +104,14 @@ export function updateMeasure(m: MeasureState, x: number, config: DetectorConfig
     if (m.n === half) fixGrid(m, config);
   }
 
-  const forecastRaw = forecastSurprise(m, x, config);
+  const surprise = forecastSurprise(m, x, config);
   const noveltyRaw = m.n > half ? contextNovelty(m, x, config) : 0;
+  // A move the series has made before (same last two bins) is less surprising, however large.
+  const forecastRaw = m.n > half ? surprise / (1 + m.lastMoveSeen) : surprise;
   const learning = m.n <= config.learningPoints;
   const fold = m.n > half;
-  const a = likelihood(m.forecast, forecastRaw, config, learning, fold);
-  const b = likelihood(m.novelty, noveltyRaw, config, learning, fold);
+  const a = likelihood(m.forecast, forecastRaw, 1, config, learning, fold);
+  const b = likelihood(m.novelty, noveltyRaw, config.shortWindow, config, learning, fold);
   // Bonferroni over the two views, in log space: ln(min(1, 2 * min(pa, pb))).
   return Math.min(0, Math.LN2 + Math.min(a, b));
 }
@@ -114,16 +119,17 @@ export function updateMeasure(m: MeasureState, x: number, config: DetectorConfig
 function likelihood(
   l: LikelihoodState,
   raw: number,
+  size: number,
   config: DetectorConfig,
   learning: boolean,
   fold: boolean,
 ): number {
-  if (l.window.length < config.shortWindow) {
+  if (l.window.length < size) {
     l.window.push(raw);
   } else {
     l.sum -= l.window[l.pos];
     l.window[l.pos] = raw;
-    l.pos = (l.pos + 1) % config.shortWindow;
+    l.pos = (l.pos + 1) % size;
   }
   l.sum += raw;
   const avg = l.sum / l.window.length;
@@ -176,6 +182,8 @@ function contextNovelty(m: MeasureState, x: number, config: DetectorConfig): num
     hash = Math.imul(hash ^ (m.recent[m.recent.length - k] + k * 0x9e3779b1), 0x01000193) >>> 0;
     const slot = (hash ^ (hash >>> 15)) & mask;
     if (m.counts[slot] === 0) unseen++;
+    if (k === 2) m.lastMoveSeen = m.counts[slot];
+    if (k === 1 && m.recent.length === 1) m.lastMoveSeen = 0;
     if (m.counts[slot] < MAX_COUNT) m.counts[slot]++;
   }
   return m.recent.length > 0 ? unseen / config.contextOrder : 0;
