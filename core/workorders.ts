@@ -167,10 +167,7 @@ export function applyStatusChange(order: WorkOrder, change: StatusChange): WorkO
     throw new InvalidTransition(order.id, order.status, change.status);
   }
   if (order.status === change.status && change.label === undefined && change.note === undefined) return order;
-  const label =
-    change.label ??
-    (change.status === 'confirmed' ? 'anomaly' : undefined) ??
-    order.label;
+  const label = change.label ?? (change.status === 'confirmed' ? 'anomaly' : undefined) ?? order.label;
   return WorkOrderSchema.parse({
     ...order,
     status: change.status,
