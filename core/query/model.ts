@@ -1,0 +1,227 @@
+import { z } from 'zod';
+import { type AnomalyEvent, AnomalyEventSchema, SEVERITIES, type Severity } from '../events';
+import { DeviceIdSchema, MEASURE_NAME_PATTERN, SiteSchema } from '../telemetry';
+import type { ListWorkOrders, WorkOrderPage } from '../workorders';
+
+/**
+ * The read side of the platform as a port: what operators and applications ask of the
+ * time-series store and the work orders. The Timestream, DynamoDB and SQLite adapters implement
+ * it; the query API's routes see only this interface.
+ */
+
+/** Rollup resolutions of telemetry queries; `raw` returns every reading (count 1). */
+export const RESOLUTIONS = ['raw', '1m', '5m', '15m', '1h', '1d'] as const;
+export type Resolution = (typeof RESOLUTIONS)[number];
+export const RESOLUTION_MS: Readonly<Record<Resolution, number>> = {
+  raw: 1,
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '1h': 3_600_000,
+  '1d': 86_400_000,
+};
+
+export const HEALTH_STATES = ['ok', 'warning', 'critical', 'stale'] as const;
+export type Health = (typeof HEALTH_STATES)[number];
+
+/**
+ * A failure prediction (predictive maintenance model): the probability that the device fails
+ * within `horizonMs` of `ts`. Stored beside the anomalies (Timestream `events` table, measure
+ * name `prediction`, attributes `probability` DOUBLE and `horizonMs` BIGINT, dimensions
+ * `deviceId`, `site`, `source`).
+ */
+export const PredictionSchema = z.strictObject({
+  deviceId: DeviceIdSchema,
+  site: SiteSchema,
+  /** Epoch ms of the features' end. */
+  ts: z.number().int().positive(),
+  probability: z.number().min(0).max(1),
+  horizonMs: z.number().int().positive(),
+  /** Which model produced it (endpoint name, model version, …). */
+  source: z.string().min(1).max(64),
+});
+export type Prediction = z.infer<typeof PredictionSchema>;
+
+export const LatestReadingSchema = z.object({
+  /** Epoch ms of the newest reading. */
+  time: z.number().int(),
+  seq: z.number().int(),
+  measures: z.record(z.string(), z.number()),
+});
+
+export const DeviceSummarySchema = z.object({
+  deviceId: DeviceIdSchema,
+  site: SiteSchema,
+  /** `critical`/`warning`: such an anomaly within the recent window; `stale`: no data lately. */
+  health: z.enum(HEALTH_STATES),
+  latest: LatestReadingSchema,
+  lastAnomaly: z.object({ ts: z.number().int(), severity: z.enum(SEVERITIES), score: z.number() }).optional(),
+});
+export type DeviceSummary = z.infer<typeof DeviceSummarySchema>;
+
+export const DeviceDetailSchema = DeviceSummarySchema.extend({
+  /** Epoch ms of the oldest reading the store holds (within its lookback). */
+  firstSeen: z.number().int(),
+  /** Anomalies within the recent window, by severity. */
+  recentAnomalies: z.object({
+    info: z.number().int(),
+    warning: z.number().int(),
+    critical: z.number().int(),
+  }),
+  latestPrediction: PredictionSchema.optional(),
+});
+export type DeviceDetail = z.infer<typeof DeviceDetailSchema>;
+
+export const TelemetryPointSchema = z.object({
+  /** Start of the bucket (the reading's time at `raw`), epoch ms. */
+  t: z.number().int(),
+  measure: z.string(),
+  avg: z.number(),
+  min: z.number(),
+  max: z.number(),
+  count: z.number().int(),
+});
+export type TelemetryPoint = z.infer<typeof TelemetryPointSchema>;
+
+export { AnomalyEventSchema };
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  /** Pass back to get the next page; absent on the last page. */
+  readonly cursor?: string;
+}
+
+export interface PageRequest {
+  /** Page size (the routes validate it; adapters trust it). */
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+export interface TelemetryQuery extends PageRequest {
+  readonly deviceId: string;
+  /** Epoch ms, inclusive. */
+  readonly from: number;
+  /** Epoch ms, exclusive. */
+  readonly to: number;
+  /** One measure; every measure of the device when absent. */
+  readonly measure?: string;
+  readonly resolution: Resolution;
+}
+
+export interface AnomalyQuery extends PageRequest {
+  readonly from: number;
+  readonly to: number;
+  /** Only these severities; all when absent. */
+  readonly severities?: readonly Severity[];
+  readonly deviceId?: string;
+}
+
+export interface PredictionQuery extends PageRequest {
+  readonly deviceId?: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The time-series half of the read port (telemetry, anomalies, predictions). */
+export interface TimeSeriesQueries {
+  listDevices(page: PageRequest): Promise<Page<DeviceSummary>>;
+  getDevice(deviceId: string): Promise<DeviceDetail | undefined>;
+  /** Oldest first. */
+  telemetry(q: TelemetryQuery): Promise<Page<TelemetryPoint>>;
+  /** Newest first. */
+  anomalies(q: AnomalyQuery): Promise<Page<AnomalyEvent>>;
+  /** Newest first. */
+  predictions(q: PredictionQuery): Promise<Page<Prediction>>;
+}
+
+/** Everything the query API reads. */
+export interface QueryStore extends TimeSeriesQueries {
+  workOrders(q: ListWorkOrders): Promise<WorkOrderPage>;
+}
+
+/** A reader of work orders: the `list` of the WorkOrderStore port is all the API needs. */
+export interface WorkOrderReader {
+  list(query?: ListWorkOrders): Promise<WorkOrderPage>;
+}
+
+/** One QueryStore from a time-series adapter and the work-order store. */
+export function composeQueryStore(timeseries: TimeSeriesQueries, workOrders: WorkOrderReader): QueryStore {
+  return {
+    listDevices: (p) => timeseries.listDevices(p),
+    getDevice: (id) => timeseries.getDevice(id),
+    telemetry: (q) => timeseries.telemetry(q),
+    anomalies: (q) => timeseries.anomalies(q),
+    predictions: (q) => timeseries.predictions(q),
+    workOrders: (q) => workOrders.list(q),
+  };
+}
+
+/** Settings of health and device lists shared by the adapters. */
+export interface HealthPolicy {
+  /** No reading for longer than this makes a device `stale`. @default 5 minutes */
+  readonly staleAfterMs: number;
+  /** Anomalies this recent decide `warning`/`critical`. @default 15 minutes */
+  readonly recentWindowMs: number;
+}
+
+export const DEFAULT_HEALTH_POLICY: HealthPolicy = { staleAfterMs: 5 * 60_000, recentWindowMs: 15 * 60_000 };
+
+/**
+ * A device's health from its newest reading and the worst severity among its recent anomalies.
+ * A critical anomaly outranks silence (the operator must see it first); silence outranks a warning.
+ */
+export function deviceHealth(
+  lastReadingAt: number,
+  worstRecentSeverity: Severity | undefined,
+  now: number,
+  policy: HealthPolicy = DEFAULT_HEALTH_POLICY,
+): Health {
+  if (worstRecentSeverity === 'critical') return 'critical';
+  if (now - lastReadingAt > policy.staleAfterMs) return 'stale';
+  if (worstRecentSeverity === 'warning') return 'warning';
+  return 'ok';
+}
+
+/** The worse of two severities (undefined when both are). */
+export function worse(a: Severity | undefined, b: Severity | undefined): Severity | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return SEVERITIES.indexOf(a) >= SEVERITIES.indexOf(b) ? a : b;
+}
+
+export class CursorError extends Error {
+  constructor() {
+    super('invalid pagination cursor');
+  }
+}
+
+/** Opaque cursors: base64url JSON of the last item's sort key, checked against a schema when read. */
+export function encodeCursor(key: unknown): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+export function decodeCursor<S extends z.ZodType>(cursor: string, schema: S): z.infer<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new CursorError();
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new CursorError();
+  return parsed.data;
+}
+
+/** Sort keys carried by cursors, one per kind of list. */
+export const CursorKeys = {
+  device: z.strictObject({ d: DeviceIdSchema }),
+  telemetry: z.strictObject({ t: z.number().int(), m: z.string().regex(MEASURE_NAME_PATTERN) }),
+  event: z.strictObject({ t: z.number().int(), d: DeviceIdSchema, s: z.string().min(1).max(64) }),
+} as const;
+
+/** `items` of length `limit + 1` → the page and a cursor built from its last item. */
+export function toPage<T>(rows: readonly T[], limit: number, keyOf: (last: T) => unknown): Page<T> {
+  if (rows.length <= limit) return { items: rows };
+  const items = rows.slice(0, limit);
+  return { items, cursor: encodeCursor(keyOf(items[items.length - 1]!)) };
+}

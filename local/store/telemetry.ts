@@ -1,0 +1,112 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { RejectedRecord, TelemetryRecord, TelemetryStore, WriteResult } from '../../core/store';
+import {
+  DEVICE_ID_PATTERN,
+  MEASURE_NAME_PATTERN,
+  SITE_PATTERN,
+  TELEMETRY_LIMITS,
+} from '../../core/telemetry';
+
+/** Measures as JSON with sorted keys, so equal readings compare equal as text. */
+export function canonicalMeasures(measures: Readonly<Record<string, number>>): string {
+  const sorted: Record<string, number> = {};
+  for (const k of Object.keys(measures).sort()) sorted[k] = measures[k]!;
+  return JSON.stringify(sorted);
+}
+
+/** Why the store refuses a record outright (what Timestream would refuse as invalid), or undefined. */
+export function invalidReason(r: TelemetryRecord): string | undefined {
+  if (!DEVICE_ID_PATTERN.test(r.deviceId)) return 'deviceId must match [A-Za-z0-9_-]{1,128}';
+  if (!SITE_PATTERN.test(r.site)) return 'site must match [a-z0-9][a-z0-9-]{0,63}';
+  if (!Number.isSafeInteger(r.time) || r.time <= 0) return 'time must be positive epoch milliseconds';
+  if (!Number.isSafeInteger(r.seq) || r.seq < 0) return 'seq must be a non-negative integer';
+  const names = Object.keys(r.measures);
+  if (names.length === 0) return 'a record needs at least one measure';
+  for (const name of names) {
+    if (!MEASURE_NAME_PATTERN.test(name)) return `measure name "${name}" must match [a-z][a-z0-9_]{0,63}`;
+    const v = r.measures[name]!;
+    if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > TELEMETRY_LIMITS.maxAbsValue) {
+      return `measure "${name}" must be a finite number within ±${TELEMETRY_LIMITS.maxAbsValue}`;
+    }
+  }
+  return undefined;
+}
+
+interface StoredReading {
+  site: string;
+  seq: number;
+  measures: string;
+}
+
+/**
+ * The TelemetryStore port on SQLite, with Timestream's semantics: a record is identified by
+ * device and time; writing the identical record again is accepted (a replay), a different one
+ * for the same device and time is rejected as a conflict, an invalid one as invalid — and the
+ * rest of the batch is written. One transaction per call.
+ */
+export class SqliteTelemetryStore implements TelemetryStore {
+  private readonly insertReading: Statement;
+  private readonly findReading: Statement<[string, number], StoredReading>;
+  private readonly insertSample: Statement;
+  private readonly upsertDevice: Statement;
+  private readonly writeBatch: (records: readonly TelemetryRecord[]) => WriteResult;
+
+  constructor(db: Database) {
+    this.insertReading = db.prepare(
+      'INSERT INTO readings (device_id, time, site, seq, measures) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    );
+    this.findReading = db.prepare(
+      'SELECT site, seq, measures FROM readings WHERE device_id = ? AND time = ?',
+    );
+    this.insertSample = db.prepare(
+      'INSERT INTO samples (device_id, measure, time, value) VALUES (?, ?, ?, ?)',
+    );
+    // In an UPDATE every expression sees the row as it was, so the CASEs compare with the old last_time.
+    this.upsertDevice = db.prepare(`
+      INSERT INTO devices (device_id, site, first_time, last_time, last_seq, last_measures, readings)
+      VALUES (@deviceId, @site, @time, @time, @seq, @measures, 1)
+      ON CONFLICT (device_id) DO UPDATE SET
+        readings = readings + 1,
+        first_time = min(first_time, excluded.first_time),
+        site = CASE WHEN excluded.last_time >= last_time THEN excluded.site ELSE site END,
+        last_seq = CASE WHEN excluded.last_time >= last_time THEN excluded.last_seq ELSE last_seq END,
+        last_measures = CASE WHEN excluded.last_time >= last_time THEN excluded.last_measures ELSE last_measures END,
+        last_time = max(last_time, excluded.last_time)`);
+    this.writeBatch = db.transaction((records: readonly TelemetryRecord[]) => this.writeAll(records));
+  }
+
+  async write(records: readonly TelemetryRecord[]): Promise<WriteResult> {
+    return this.writeBatch(records);
+  }
+
+  private writeAll(records: readonly TelemetryRecord[]): WriteResult {
+    let written = 0;
+    const rejected: RejectedRecord[] = [];
+    for (let index = 0; index < records.length; index++) {
+      const r = records[index]!;
+      const invalid = invalidReason(r);
+      if (invalid) {
+        rejected.push({ index, kind: 'invalid', reason: invalid });
+        continue;
+      }
+      const measures = canonicalMeasures(r.measures);
+      if (this.insertReading.run(r.deviceId, r.time, r.site, r.seq, measures).changes === 0) {
+        const stored = this.findReading.get(r.deviceId, r.time)!;
+        if (stored.site === r.site && stored.seq === r.seq && stored.measures === measures) {
+          written++;
+        } else {
+          rejected.push({
+            index,
+            kind: 'conflict',
+            reason: `a different record for ${r.deviceId} at ${new Date(r.time).toISOString()} is already stored (seq ${stored.seq})`,
+          });
+        }
+        continue;
+      }
+      for (const name in r.measures) this.insertSample.run(r.deviceId, name, r.time, r.measures[name]);
+      this.upsertDevice.run({ deviceId: r.deviceId, site: r.site, time: r.time, seq: r.seq, measures });
+      written++;
+    }
+    return { written, rejected };
+  }
+}
