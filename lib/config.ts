@@ -28,6 +28,10 @@ export const AiotConfigSchema = z.strictObject({
   /** Storage backend. LiveAnalytics for existing Timestream customers; InfluxDB for new accounts. */
   storageBackend: z
     .enum(['timestream-liveanalytics', 'timestream-influxdb'])
+    .refine(
+      (v) => v === 'timestream-liveanalytics',
+      'the timestream-influxdb backend is not in this version yet; timestream-liveanalytics is the one that deploys',
+    )
     .default('timestream-liveanalytics'),
   /** Where alarms are sent (an SNS e-mail subscription); none when empty. */
   alarmEmail: z.union([z.email(), z.literal('')]).default(''),

@@ -28,6 +28,7 @@ describe('config', () => {
     [{ alarmEmail: 'not-an-email' }, 'alarmEmail'],
     [{ serialPattern: '([' }, 'serialPattern'],
     [{ storageBackend: 'postgres' }, 'storageBackend'],
+    [{ storageBackend: 'timestream-influxdb' }, 'storageBackend'],
   ])('when %j is given, fails naming the key', (ctx, key) => {
     expect(() => loadConfig(reader(ctx))).toThrow(new RegExp(`- ${key}: `));
   });
