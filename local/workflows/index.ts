@@ -1,0 +1,192 @@
+import type { Database } from 'better-sqlite3';
+import type { AnomalyEvent } from '../../core/events';
+import {
+  type AckPolicy,
+  type AckResult,
+  anomalyResponseStart,
+  classify,
+  DEFAULT_ACK_POLICY,
+  type DeviceDirectory,
+  type Enrichment,
+  enrich,
+  type HistoryReader,
+  handleCommandResponse,
+  runWorkOrderTask,
+  safeModeCommand,
+} from '../../core/workflows/anomaly-response';
+import type { WorkOrderStore } from '../../core/workorders';
+import { type LocalTask, type RunSummary, WorkflowEngine } from './engine';
+import { SqliteWorkOrderStore } from './sqlite-work-orders';
+
+export type { RunSummary } from './engine';
+
+/** What the local runtime hands in. */
+export interface LocalWorkflowsOptions {
+  /** The runtime's one SQLite database (work orders go to table `work_orders`). */
+  readonly db: Database;
+  /** Publishes to the broker (device commands). */
+  readonly publish: (topic: string, payload: string) => Promise<void> | void;
+  /** @default Date.now */
+  readonly clock?: () => number;
+  /** Recent readings for enrichment. @default no history */
+  readonly history?: HistoryReader;
+  /** Device metadata for enrichment. @default every device unknown */
+  readonly devices?: DeviceDirectory;
+  /** How long a critical anomaly waits for the device's acknowledgement. @default 10 polls of 30 s */
+  readonly ackPolicy?: AckPolicy;
+  /** Real milliseconds one acknowledgement poll lasts locally. @default ackPolicy.pollSeconds × 1000 */
+  readonly ackPollMs?: number;
+  /** Severity thresholds on the detector score. @default the detector's defaults */
+  readonly thresholds?: { readonly warning: number; readonly critical: number };
+  /** Width of the window duplicate anomalies are folded into. @default 15 minutes */
+  readonly windowMs?: number;
+}
+
+/** A notification the workflows sent (SNS in AWS). */
+export interface LocalNotification {
+  readonly at: number;
+  readonly subject: string;
+  readonly message: string;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export interface StartResult {
+  /** False when a run for the same device and window exists (Step Functions' ExecutionAlreadyExists). */
+  readonly started: boolean;
+  readonly run: RunSummary;
+  /** Settles when the run ends. */
+  readonly done: Promise<RunSummary>;
+}
+
+export interface LocalWorkflows {
+  startAnomalyResponse(event: AnomalyEvent): StartResult;
+  /** Feed every message on `cmd/aiot/+/+/+/res` here: a device's safe-mode answer acknowledges its order. */
+  handleCommandResponse(topic: string, payload: string | Uint8Array): Promise<AckResult>;
+  readonly workOrders: WorkOrderStore;
+  notifications(): readonly LocalNotification[];
+  runs(): readonly RunSummary[];
+  /** Called on every change of a run; returns the unsubscribe function. */
+  onRun(listener: (run: RunSummary) => void): () => void;
+  /** Resolves when every run started so far has ended. */
+  idle(): Promise<void>;
+}
+
+const ACCOUNT = '000000000000';
+const REGION = 'us-east-1';
+const localFunction = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:aiot-local-${name}`;
+const SNS_PUBLISH = 'arn:aws:states:::sns:publish';
+
+/** The placeholder values of the local runs: local function ARNs the runner routes to local code. */
+export const LOCAL_SUBSTITUTIONS = {
+  EnrichFunctionArn: localFunction('enrich'),
+  ClassifyFunctionArn: localFunction('classify'),
+  WorkOrdersFunctionArn: localFunction('work-orders'),
+  CommandDeviceFunctionArn: localFunction('command-device'),
+  AlertTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:aiot-local-alerts`,
+} as const;
+
+const NO_HISTORY: HistoryReader = { recent: async () => [] };
+const NO_DEVICES: DeviceDirectory = { describe: async () => undefined };
+
+/** The workflows of the local runtime: the same ASL files as in AWS, tasks run in-process. */
+export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkflows {
+  const clock = options.clock ?? Date.now;
+  const store = new SqliteWorkOrderStore(options.db);
+  const ackPolicy = options.ackPolicy ?? DEFAULT_ACK_POLICY;
+  const sent: LocalNotification[] = [];
+  const all: RunSummary[] = [];
+  const byName = new Map<string, StartResult>();
+  const pending = new Set<Promise<RunSummary>>();
+  const listeners = new Set<(run: RunSummary) => void>();
+  let seq = 0;
+
+  const onChange = (run: RunSummary) => {
+    for (const l of listeners) l(run);
+  };
+  const publishSns: LocalTask = async (input) => {
+    const p = input as {
+      Subject?: string;
+      Message: string;
+      MessageAttributes?: Record<string, { StringValue?: string }>;
+    };
+    sent.push({
+      at: clock(),
+      subject: p.Subject ?? '',
+      message: p.Message,
+      attributes: Object.fromEntries(
+        Object.entries(p.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']),
+      ),
+    });
+    return { MessageId: `local-${sent.length}` };
+  };
+
+  const anomalyResponse = new WorkflowEngine({
+    workflow: 'anomaly-response',
+    substitutions: LOCAL_SUBSTITUTIONS,
+    clock,
+    onChange,
+    waitOverrides: { WaitForAck: options.ackPollMs ?? ackPolicy.pollSeconds * 1000 },
+    retryOverrides: {
+      Enrich: 10,
+      Classify: 10,
+      OpenWorkOrder: 10,
+      CommandSafeMode: 10,
+      CheckAck: 10,
+      Escalate: 10,
+    },
+    resources: {
+      [LOCAL_SUBSTITUTIONS.EnrichFunctionArn]: (input) =>
+        enrich(input as never, {
+          history: options.history ?? NO_HISTORY,
+          devices: options.devices ?? NO_DEVICES,
+        }),
+      [LOCAL_SUBSTITUTIONS.ClassifyFunctionArn]: async (input) => {
+        const p = input as { input: never; enrichment: Enrichment };
+        return classify(p.input, p.enrichment, options.thresholds);
+      },
+      [LOCAL_SUBSTITUTIONS.WorkOrdersFunctionArn]: (input) => runWorkOrderTask(input, store, clock),
+      [LOCAL_SUBSTITUTIONS.CommandDeviceFunctionArn]: async (input) => {
+        const { topic, command, payload } = safeModeCommand(input, clock());
+        await options.publish(topic, payload);
+        return { topic, commandId: command.commandId };
+      },
+      [SNS_PUBLISH]: publishSns,
+    },
+  });
+
+  const track = (result: StartResult) => {
+    all.push(result.run);
+    pending.add(result.done);
+    void result.done.finally(() => pending.delete(result.done));
+    return result;
+  };
+
+  return {
+    startAnomalyResponse(event) {
+      const { name, input } = anomalyResponseStart(event, { windowMs: options.windowMs, ackPolicy });
+      const existing = byName.get(name);
+      if (existing) return { ...existing, started: false };
+      const id = `local:anomaly-response:${name}:${++seq}`;
+      const result = track({ started: true, ...anomalyResponse.start(id, name, input) });
+      byName.set(name, result);
+      return result;
+    },
+    handleCommandResponse: (topic, payload) =>
+      handleCommandResponse(
+        topic,
+        typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'),
+        store,
+        clock,
+      ),
+    workOrders: store,
+    notifications: () => sent,
+    runs: () => all,
+    onRun(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async idle() {
+      while (pending.size > 0) await Promise.all([...pending]);
+    },
+  };
+}
