@@ -5,9 +5,8 @@
  */
 export interface DetectorConfig {
   /**
-   * Points used only to learn (the score stays 0): the value range that fixes the
-   * discretisation is taken from the first half, context counts and score statistics
-   * from the rest.
+   * Points used only to learn (the score stays 0): the value range that fixes the bin grid
+   * is taken from the first half, move counts and surprise statistics from the rest.
    * @default 300
    */
   readonly learningPoints: number;
@@ -18,38 +17,21 @@ export interface DetectorConfig {
    */
   readonly bins: number;
   /**
-   * Longest context whose novelty is checked: sequences of 1..contextOrder consecutive bins.
-   * @default 4
-   */
-  readonly contextOrder: number;
-  /**
-   * Slots of the hashed context-count table per measure (a power of two). It bounds the
-   * state: a full table only makes some unseen contexts look seen.
+   * Slots of the hashed table counting moves between bins, per measure (a power of two).
+   * It bounds the state: a crowded table only makes some new moves look familiar.
    * @default 2048
    */
-  readonly contextSlots: number;
+  readonly moveSlots: number;
   /**
-   * Smoothing of the one-step level forecast (exponentially weighted mean); 1 forecasts the
-   * last value, which follows level changes at once and so flags only their onset.
-   * @default 1
-   */
-  readonly levelAlpha: number;
-  /**
-   * Half-life, in points, of the typical forecast error that residuals are measured against.
+   * Half-life, in points, of the typical forecast error that surprises are measured in.
    * @default 500
    */
   readonly residualHalfLife: number;
   /**
-   * Half-life, in points, of the raw-score statistics behind the anomaly likelihood.
+   * Half-life, in points, of the surprise statistics behind the anomaly likelihood.
    * @default 2000
    */
   readonly historyHalfLife: number;
-  /**
-   * Points averaged into the short-term context novelty that is compared with its history
-   * (the forecast surprise is judged point by point, so a lone spike is not diluted).
-   * @default 10
-   */
-  readonly shortWindow: number;
   /**
    * Points after an alarm during which a further alarm is reported only if it is stronger:
    * an anomaly is one event, not a run of alarms.
@@ -77,12 +59,9 @@ export interface DetectorConfig {
 export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = Object.freeze({
   learningPoints: 300,
   bins: 8,
-  contextOrder: 4,
-  contextSlots: 2048,
-  levelAlpha: 1,
+  moveSlots: 2048,
   residualHalfLife: 500,
   historyHalfLife: 2000,
-  shortWindow: 10,
   suppressPoints: 200,
   alarmScore: 0.5,
   severity: Object.freeze({ warning: 0.5, critical: 0.8 }),
@@ -100,24 +79,14 @@ export function resolveConfig(config: Partial<DetectorConfig> = {}): DetectorCon
     ...config,
     severity: { ...DEFAULT_DETECTOR_CONFIG.severity, ...config.severity },
   };
-  const positiveIntegers: (keyof DetectorConfig)[] = [
-    'learningPoints',
-    'bins',
-    'contextOrder',
-    'contextSlots',
-    'shortWindow',
-    'maxMeasures',
-  ];
+  const positiveIntegers: (keyof DetectorConfig)[] = ['learningPoints', 'bins', 'moveSlots', 'maxMeasures'];
   for (const key of positiveIntegers) {
     const v = merged[key] as number;
     if (!Number.isInteger(v) || v < 1) throw new Error(`detector config: ${key} must be a positive integer`);
   }
   if (merged.learningPoints < 4) throw new Error('detector config: learningPoints must be at least 4');
-  if ((merged.contextSlots & (merged.contextSlots - 1)) !== 0) {
-    throw new Error('detector config: contextSlots must be a power of two');
-  }
-  if (!(merged.levelAlpha > 0 && merged.levelAlpha <= 1)) {
-    throw new Error('detector config: levelAlpha must be in (0, 1]');
+  if ((merged.moveSlots & (merged.moveSlots - 1)) !== 0) {
+    throw new Error('detector config: moveSlots must be a power of two');
   }
   for (const key of ['residualHalfLife', 'historyHalfLife'] as const) {
     if (!(merged[key] > 0)) throw new Error(`detector config: ${key} must be positive`);

@@ -36,7 +36,7 @@ export interface Detector {
    * @param value the reading; a bare number is the measure `value`, an array names its
    *   measures by position
    * @param timestampMs epoch milliseconds of the reading; a gap much longer than usual
-   *   breaks the learned sequence instead of counting as a new shape
+   *   is not counted as a move
    * @throws Error when a reading brings more measures than `maxMeasures`
    */
   update(value: DetectorInput, timestampMs?: number): number;
@@ -48,7 +48,7 @@ export interface Detector {
 
 /** Decimal digits of surprise that map to a score of 0.5 (a tail probability of 1e-5). */
 const HALF_SCORE_DIGITS = 5;
-/** A gap this many times the typical spacing breaks the learned sequence. */
+/** A gap this many times the typical spacing means the next value is not a move from the last. */
 const GAP_FACTOR = 4;
 
 /**
@@ -97,11 +97,14 @@ function wrap(state: DetectorState): Detector {
 }
 
 function clone(state: DetectorState): DetectorState {
-  // NaN does not survive JSON, so the only NaN field travels as null and comes back.
+  // NaN and infinities do not survive JSON: they travel as null and come back here.
   const copy = JSON.parse(JSON.stringify(state)) as DetectorState;
-  if (copy.lastTimeMs === null) copy.lastTimeMs = Number.NaN;
+  copy.lastTimeMs = copy.lastTimeMs ?? Number.NaN;
   for (const m of Object.values(copy.measures)) {
-    if (m.level === null) m.level = Number.NaN;
+    m.last = m.last ?? Number.NaN;
+    m.lastBin = m.lastBin ?? Number.NaN;
+    m.min = m.min ?? Number.POSITIVE_INFINITY;
+    m.max = m.max ?? Number.NEGATIVE_INFINITY;
   }
   return copy;
 }

@@ -1,17 +1,19 @@
 /**
- * The model of one measure (one numeric stream): two cheap online views of "surprise",
- * turned into a tail probability by an anomaly likelihood.
+ * The model of one measure (one numeric stream). Two cheap online views of surprise are
+ * turned into a tail probability:
  *
- * - Forecast surprise: distance of the value from an exponentially weighted level, in units
- *   of the typical distance (mean absolute error), read through a Laplace tail so it lies
- *   in [0, 1). It catches spikes, dips and level shifts.
- * - Context novelty (after CAD OSE): the value is binned on a grid fixed while learning,
- *   and the sequences of the last 1..K bins are looked up in a hashed count table; the
- *   share of sequences never seen before is the novelty. It catches shapes the series has
- *   never drawn, such as a daily cycle going flat, which a forecast error misses.
- * - Anomaly likelihood (after HTM): the short-term mean of the raw score is compared with
- *   the long-term distribution of that mean, so a series that is always noisy needs a
- *   larger surprise than a quiet one before its tail probability gets small.
+ * - Move surprise. The forecast is the previous value (random walk), so a level shift is
+ *   flagged at its onset and not for as long as a smoothed level lags behind. The error is
+ *   measured in units of the typical error (mean absolute error) and then discounted by
+ *   how often the series has made the same move before: values are binned on a coarse grid
+ *   fixed while learning, and a hashed table counts transitions (previous bin, bin). A
+ *   daily drop seen every day stops being news; a jump the series never made keeps its
+ *   full weight. (The idea of judging a value in its learned context is CAD OSE's.)
+ * - Anomaly likelihood (after HTM): each surprise is compared with the long-term mean and
+ *   spread of surprises of the same series, so a bursty series needs a larger jump than a
+ *   quiet one before its tail probability becomes small.
+ * - Range novelty (after the spatial anomaly of NAB's HTM detector): a value beyond every
+ *   value seen so far by more than 5 % of the range seen is an anomaly whatever its move.
  */
 import type { DetectorConfig } from './config';
 
@@ -19,54 +21,43 @@ import type { DetectorConfig } from './config';
 export interface MeasureState {
   /** Finite values seen. */
   n: number;
-  /** Range seen during the first half of learning; fixes the bin grid. */
+  /** Range of all values seen (for range novelty and, during learning, for the grid). */
   min: number;
   max: number;
-  /** Bin grid: bin of x is floor((x - origin) / width); 0 until fixed. */
+  /** Bin grid: bin of x is floor((x - origin) / width); width 0 until fixed. */
   origin: number;
   width: number;
-  /** One-step forecast (exponentially weighted level); NaN before the first value. */
-  level: number;
+  /** Previous value (the forecast); NaN before the first value. */
+  last: number;
+  /** Bin of the previous value; NaN before the grid is fixed or after a gap. */
+  lastBin: number;
   /** Typical absolute forecast error. */
   absError: number;
-  /** Last bins, newest last, at most `contextOrder`. */
-  recent: number[];
-  /** How often the latest move (last two bins) had been seen before it. */
-  lastMoveSeen: number;
-  /** Hashed counts of bin sequences, saturating. */
-  counts: number[];
-  /** Likelihood of the forecast surprise and of the context novelty. */
-  forecast: LikelihoodState;
-  novelty: LikelihoodState;
-}
-
-/** Anomaly likelihood of one raw score stream. */
-export interface LikelihoodState {
-  /** Last `shortWindow` raw scores (ring) and their running sum. */
-  window: number[];
-  pos: number;
-  sum: number;
-  /** Long-term mean and variance of the short-term mean raw score. */
+  /** Hashed counts of transitions (previous bin, bin), saturating. */
+  moves: number[];
+  /** Long-term mean and variance of the discounted surprise, and how many were folded. */
   mean: number;
   variance: number;
-  /** Short-term means folded into those statistics. */
   count: number;
 }
 
-function newLikelihood(): LikelihoodState {
-  return { window: [], pos: 0, sum: 0, mean: 0, variance: 0, count: 0 };
-}
-
 const MAX_COUNT = 65535;
-/** Keeps the bin index an exact small integer whatever the value. */
+/** Keeps a bin index an exact small integer whatever the value. */
 const MAX_BIN = 1 << 20;
+/** Caps a surprise (in typical errors) so one absurd value cannot blind the statistics. */
+const MAX_SURPRISE = 50;
 /**
- * Floor of the raw-score spread: raw scores live in [0, 1], and a series that is almost
- * perfectly predictable must not turn a rounding-level surprise into an alarm.
+ * Floor of the spread of surprises: a series that is almost perfectly predictable must not
+ * turn a rounding-level surprise into an alarm.
  */
 const MIN_STD = 0.02;
-/** Caps the forecast surprise (in nats) so one absurd value cannot blind the statistics. */
-const MAX_SURPRISE = 50;
+/** A value this share of the seen range beyond it is a range novelty (NAB HTM uses 5 %). */
+const RANGE_TOLERANCE = 0.05;
+/**
+ * Decimal digits of surprise given to a range novelty at the tolerance edge (a score of
+ * 0.8, the default critical level), growing with how far the value lies beyond the range.
+ */
+const RANGE_NOVELTY_DIGITS = 20;
 
 /** A fresh measure state. */
 export function newMeasure(config: DetectorConfig): MeasureState {
@@ -76,19 +67,19 @@ export function newMeasure(config: DetectorConfig): MeasureState {
     max: Number.NEGATIVE_INFINITY,
     origin: 0,
     width: 0,
-    level: Number.NaN,
+    last: Number.NaN,
+    lastBin: Number.NaN,
     absError: 0,
-    recent: [],
-    lastMoveSeen: 0,
-    counts: new Array<number>(config.contextSlots).fill(0),
-    forecast: newLikelihood(),
-    novelty: newLikelihood(),
+    moves: new Array<number>(config.moveSlots).fill(0),
+    mean: 0,
+    variance: 0,
+    count: 0,
   };
 }
 
-/** Forgets the bin sequence, e.g. across a gap in time, so it does not read as a new shape. */
+/** Forgets the previous bin, e.g. across a gap in time, so the next move is not counted as one. */
 export function breakContext(m: MeasureState): void {
-  m.recent.length = 0;
+  m.lastBin = Number.NaN;
 }
 
 /**
@@ -98,53 +89,27 @@ export function breakContext(m: MeasureState): void {
 export function updateMeasure(m: MeasureState, x: number, config: DetectorConfig): number {
   const half = config.learningPoints >> 1;
   m.n++;
-  if (m.n <= half) {
-    if (x < m.min) m.min = x;
-    if (x > m.max) m.max = x;
-    if (m.n === half) fixGrid(m, config);
-  }
-
-  const surprise = forecastSurprise(m, x, config);
-  const noveltyRaw = m.n > half ? contextNovelty(m, x, config) : 0;
-  // A move the series has made before (same last two bins) is less surprising, however large.
-  const forecastRaw = m.n > half ? surprise / (1 + m.lastMoveSeen) : surprise;
   const learning = m.n <= config.learningPoints;
-  const fold = m.n > half;
-  const a = likelihood(m.forecast, forecastRaw, 1, config, learning, fold);
-  const b = likelihood(m.novelty, noveltyRaw, config.shortWindow, config, learning, fold);
-  // Bonferroni over the two views, in log space: ln(min(1, 2 * min(pa, pb))).
-  return Math.min(0, Math.LN2 + Math.min(a, b));
-}
 
-function likelihood(
-  l: LikelihoodState,
-  raw: number,
-  size: number,
-  config: DetectorConfig,
-  learning: boolean,
-  fold: boolean,
-): number {
-  if (l.window.length < size) {
-    l.window.push(raw);
-  } else {
-    l.sum -= l.window[l.pos];
-    l.window[l.pos] = raw;
-    l.pos = (l.pos + 1) % size;
-  }
-  l.sum += raw;
-  const avg = l.sum / l.window.length;
+  const span = m.max - m.min;
+  const beyond = span > 0 ? Math.max(x - m.max, m.min - x) / span : 0;
+  if (x < m.min) m.min = x;
+  if (x > m.max) m.max = x;
+  if (m.n === half) fixGrid(m, config);
+
+  const surprise = moveSurprise(m, x, config);
+  const seen = m.width > 0 ? countMove(m, x) : 0;
+  const raw = m.width > 0 ? surprise / (1 + seen) : surprise;
+
   let logTail = 0;
   if (!learning) {
-    const std = Math.max(Math.sqrt(l.variance), MIN_STD);
-    logTail = normalLogUpperTail((avg - l.mean) / std);
+    const std = Math.max(Math.sqrt(m.variance), MIN_STD);
+    logTail = normalLogUpperTail((raw - m.mean) / std);
+    if (beyond > RANGE_TOLERANCE) {
+      logTail = Math.min(logTail, -Math.LN10 * RANGE_NOVELTY_DIGITS * (1 + beyond));
+    }
   }
-  if (fold) {
-    l.count++;
-    const alpha = Math.max(1 / l.count, 1 - 2 ** (-1 / config.historyHalfLife));
-    const delta = avg - l.mean;
-    l.mean += alpha * delta;
-    l.variance = (1 - alpha) * (l.variance + alpha * delta * delta);
-  }
+  if (m.n > half) foldSurprise(m, raw, config);
   return logTail;
 }
 
@@ -156,37 +121,40 @@ function fixGrid(m: MeasureState, config: DetectorConfig): void {
   m.origin = m.min;
 }
 
-function forecastSurprise(m: MeasureState, x: number, config: DetectorConfig): number {
-  if (Number.isNaN(m.level)) {
-    m.level = x;
+function moveSurprise(m: MeasureState, x: number, config: DetectorConfig): number {
+  if (Number.isNaN(m.last)) {
+    m.last = x;
     return 0;
   }
-  const error = Math.abs(x - m.level);
-  const scale = m.absError + 1e-12 * (1 + Math.abs(m.level));
+  const error = Math.abs(x - m.last);
+  const scale = m.absError + 1e-12 * (1 + Math.abs(m.last));
   const surprise = m.n > 2 ? Math.min(error / scale, MAX_SURPRISE) : 0;
   const alpha = Math.max(1 / m.n, 1 - 2 ** (-1 / config.residualHalfLife));
   m.absError += alpha * (error - m.absError);
-  m.level += config.levelAlpha * (x - m.level);
+  m.last = x;
   return surprise;
 }
 
-function contextNovelty(m: MeasureState, x: number, config: DetectorConfig): number {
+/** Counts the move from the previous bin to the bin of x; returns how often it was seen before. */
+function countMove(m: MeasureState, x: number): number {
   const bin = Math.max(-MAX_BIN, Math.min(MAX_BIN, Math.floor((x - m.origin) / m.width)));
-  m.recent.push(bin);
-  if (m.recent.length > config.contextOrder) m.recent.shift();
-  const mask = config.contextSlots - 1;
-  let unseen = 0;
-  let hash = 0x811c9dc5;
-  // Sequences ending at the newest bin, shortest first: bins[-1], bins[-2..-1], ...
-  for (let k = 1; k <= m.recent.length; k++) {
-    hash = Math.imul(hash ^ (m.recent[m.recent.length - k] + k * 0x9e3779b1), 0x01000193) >>> 0;
-    const slot = (hash ^ (hash >>> 15)) & mask;
-    if (m.counts[slot] === 0) unseen++;
-    if (k === 2) m.lastMoveSeen = m.counts[slot];
-    if (k === 1 && m.recent.length === 1) m.lastMoveSeen = 0;
-    if (m.counts[slot] < MAX_COUNT) m.counts[slot]++;
-  }
-  return m.recent.length > 0 ? unseen / config.contextOrder : 0;
+  const previous = m.lastBin;
+  m.lastBin = bin;
+  if (Number.isNaN(previous)) return 0;
+  let hash = Math.imul(0x811c9dc5 ^ (previous + 0x9e3779b1), 0x01000193) >>> 0;
+  hash = Math.imul(hash ^ (bin + 0x7f4a7c15), 0x01000193) >>> 0;
+  const slot = (hash ^ (hash >>> 15)) & (m.moves.length - 1);
+  const seen = m.moves[slot];
+  if (seen < MAX_COUNT) m.moves[slot] = seen + 1;
+  return seen;
+}
+
+function foldSurprise(m: MeasureState, raw: number, config: DetectorConfig): void {
+  m.count++;
+  const alpha = Math.max(1 / m.count, 1 - 2 ** (-1 / config.historyHalfLife));
+  const delta = raw - m.mean;
+  m.mean += alpha * delta;
+  m.variance = (1 - alpha) * (m.variance + alpha * delta * delta);
 }
 
 /**
