@@ -13,6 +13,9 @@ import { DeviceFleet } from './constructs/iot/device-fleet';
 import { FleetProvisioning } from './constructs/iot/fleet-provisioning';
 import { TopicRules } from './constructs/iot/topic-rules';
 import { TimestreamStore } from './constructs/storage/timestream-store';
+import { AlertTopic } from './constructs/workflows/alert-topic';
+import { AnomalyResponse } from './constructs/workflows/anomaly-response';
+import { WorkOrderTable } from './constructs/workflows/work-order-table';
 
 export interface AiotStackProps extends StackProps {
   readonly config: AiotConfig;
@@ -32,6 +35,9 @@ export class AiotStack extends Stack {
   public readonly fleet: DeviceFleet;
   public readonly provisioning: FleetProvisioning;
   public readonly rules: TopicRules;
+  public readonly workOrders: WorkOrderTable;
+  public readonly alerts: AlertTopic;
+  public readonly anomalyResponse: AnomalyResponse;
 
   constructor(scope: Construct, id: string, props: AiotStackProps) {
     super(scope, id, props);
@@ -118,6 +124,22 @@ export class AiotStack extends Stack {
       eventRouter: this.eventRouter,
       errorBucket: this.quarantineBucket,
     });
+
+    // Acting on anomalies: work orders, alerts and the response workflow the event router starts.
+    this.workOrders = new WorkOrderTable(this, 'WorkOrders', { encryptionKey: this.dataKey });
+    this.alerts = new AlertTopic(this, 'Alerts', {
+      encryptionKey: this.dataKey,
+      email: config.alarmEmail || undefined,
+    });
+    this.anomalyResponse = new AnomalyResponse(this, 'AnomalyResponse', {
+      namePrefix,
+      store: this.store,
+      workOrders: this.workOrders,
+      alerts: this.alerts,
+      ackTimeoutSeconds: config.ackTimeoutSeconds,
+      errorBucket: this.quarantineBucket,
+    });
+    this.anomalyResponse.grantStart(this.eventRouter);
   }
 
   /** Lets `fn` put quarantined items and tells it the bucket: environment and permission together. */

@@ -55,6 +55,27 @@ export const AiotConfigSchema = z.strictObject({
   batchSize: positiveInt(10000).default(100),
   /** Retries of a failing stream batch before it goes to the dead-letter queue. */
   streamRetryAttempts: z.coerce.number().int().min(0).max(10000).default(3),
+  /** How long a device commanded to safe mode has to acknowledge before its work order escalates. */
+  ackTimeoutSeconds: z.coerce.number().int().min(30).max(86400).default(300),
+  /** When the retraining workflow runs (EventBridge Scheduler expression, UTC). */
+  retrainingSchedule: z
+    .string()
+    .regex(/^(rate|cron)\(.+\)$/, 'an EventBridge Scheduler rate(...) or cron(...) expression')
+    .default('rate(7 days)'),
+  /** Days of history one retraining exports and trains on. */
+  trainingWindowDays: positiveInt(365).default(14),
+  /** SageMaker inference: serverless (pay per request) or instance-backed (steady, low latency). */
+  inferenceMode: z.enum(['serverless', 'instance']).default('serverless'),
+  /** Instance type of an instance-backed endpoint. */
+  inferenceInstanceType: z
+    .string()
+    .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'an ml.* instance type')
+    .default('ml.m5.large'),
+  /** Instance type of training and evaluation jobs. */
+  trainingInstanceType: z
+    .string()
+    .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'an ml.* instance type')
+    .default('ml.m5.large'),
 });
 
 export type AiotConfig = z.infer<typeof AiotConfigSchema>;

@@ -1,7 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { z } from 'zod';
+import { makeAnomalyWorkflowStarter } from '../shared/anomaly-workflow-starter';
 import { loadEnv } from '../shared/env';
 import { S3Quarantine } from '../shared/s3-quarantine';
 import { TimestreamEventStore } from '../shared/timestream-events';
@@ -12,12 +14,24 @@ const env = loadEnv(
     EVENTS_DATABASE: z.string().min(1),
     EVENTS_TABLE: z.string().min(1),
     QUARANTINE_BUCKET: z.string().min(1),
+    ANOMALY_RESPONSE_ARN: z.string().startsWith('arn:'),
+    ACK_POLL_SECONDS: z.coerce.number().int().min(1),
+    ACK_MAX_POLLS: z.coerce.number().int().min(1),
   }),
 );
 const logger = new Logger({ serviceName: 'event-router' });
+const startResponse = makeAnomalyWorkflowStarter({
+  client: new SFNClient({}),
+  stateMachineArn: env.ANOMALY_RESPONSE_ARN,
+  ackPolicy: { pollSeconds: env.ACK_POLL_SECONDS, maxPolls: env.ACK_MAX_POLLS },
+});
 const route = makeHandler({
   events: new TimestreamEventStore(new TimestreamWriteClient({}), env.EVENTS_DATABASE, env.EVENTS_TABLE),
   quarantine: new S3Quarantine(new S3Client({}), env.QUARANTINE_BUCKET),
+  onAnomaly: async (event) => {
+    const { name, started } = await startResponse(event);
+    logger.info(started ? 'response workflow started' : 'response workflow already running', { name });
+  },
 });
 
 export const handler = async (event: unknown): Promise<void> => {
