@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { telemetryJsonSchema } from '../core/telemetry';
+import { registerDeviceCommands } from '../device/cli';
 
 const program = new Command()
   .name('aiot')
@@ -17,6 +18,8 @@ program
   .action(() => {
     process.stdout.write(`${JSON.stringify(telemetryJsonSchema(), null, 2)}\n`);
   });
+
+registerDeviceCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`aiot: ${e instanceof Error ? e.message : String(e)}`);

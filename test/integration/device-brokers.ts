@@ -1,0 +1,113 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A real MQTT broker on loopback that a test can stop and start again on the same port. */
+export interface TestBroker {
+  readonly name: string;
+  readonly port: number;
+  readonly url: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const MOSQUITTO = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
+
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
+    if (await accepts(port)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what} did not listen on ${port} within 10s`);
+}
+
+function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+class ProcessBroker implements TestBroker {
+  private child: ChildProcess | undefined;
+  readonly url: string;
+
+  constructor(
+    readonly name: string,
+    readonly port: number,
+    private readonly command: () => { cmd: string; args: string[] },
+  ) {
+    this.url = `mqtt://127.0.0.1:${port}`;
+  }
+
+  async start(): Promise<void> {
+    const { cmd, args } = this.command();
+    this.child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    this.child.stderr?.on('data', (d) => {
+      stderr += d;
+    });
+    try {
+      await waitForPort(this.port, this.child, this.name);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${stderr}`);
+    }
+  }
+
+  stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    return stopChild(child);
+  }
+}
+
+/** aedes (MQTT 3.1.1), in a child process because it is ESM-only. */
+export async function aedesBroker(): Promise<TestBroker> {
+  const port = await freePort();
+  return new ProcessBroker('aedes', port, () => ({
+    cmd: process.execPath,
+    args: [join(__dirname, 'device-aedes.mjs'), String(port)],
+  }));
+}
+
+/** A real mosquitto with a temporary configuration (loopback listener, anonymous clients). */
+export async function mosquittoBroker(): Promise<TestBroker & { cleanup(): void }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'aiot-mosquitto-'));
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  const broker = new ProcessBroker('mosquitto', port, () => ({ cmd: MOSQUITTO, args: ['-c', conf] }));
+  return Object.assign(broker, { cleanup: () => rmSync(dir, { recursive: true, force: true }) });
+}
