@@ -213,7 +213,8 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
   record(ts: number, values: Readonly<Record<string, number>>): void {
     if (this.stopped) throw new Error(`${this.deviceId}: agent is stopped`);
     for (const name in values) {
-      if (!(name in this.options.units)) throw new Error(`measure "${name}" has no unit; declare it in units`);
+      if (!(name in this.options.units))
+        throw new Error(`measure "${name}" has no unit; declare it in units`);
     }
     this.batch.push({ ts: Math.round(ts), values: { ...values } });
     this.counters.readings++;
@@ -352,7 +353,7 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
 
   private onCommand(topic: string, payload: Buffer): void {
     const t = parseDeviceTopic(topic);
-    if (!t || t.direction !== 'cmd' || t.response || t.deviceId !== this.deviceId) return;
+    if (t?.direction !== 'cmd' || t.response || t.deviceId !== this.deviceId) return;
     let json: unknown;
     try {
       json = JSON.parse(payload.toString('utf8'));
