@@ -1,0 +1,242 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { TimestreamQueryClient, QueryCommand as TsQueryCommand } from '@aws-sdk/client-timestream-query';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { type AnomalyEvent, EVENT_SCHEMA_VERSION } from '../../core/events';
+import { InvalidTransition, newWorkOrder, type OpenWorkOrder } from '../../core/workorders';
+import { makeAnomalyWorkflowStarter } from '../../lambda/shared/anomaly-workflow-starter';
+import { DynamoDbWorkOrderStore, STATUS_INDEX } from '../../lambda/shared/dynamodb-work-orders';
+import { TimestreamHistoryReader } from '../../lambda/shared/timestream-history';
+import { makeHandler as makeCommandDevice } from '../../lambda/workflow-tasks/command-device/handler';
+
+const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
+const ddb = mockClient(DynamoDBDocumentClient);
+const sfn = mockClient(SFNClient);
+const iotData = mockClient(IoTDataPlaneClient);
+const timestream = mockClient(TimestreamQueryClient);
+
+beforeEach(() => {
+  ddb.reset();
+  sfn.reset();
+  iotData.reset();
+  timestream.reset();
+});
+
+const opening = (): OpenWorkOrder => ({
+  deviceId: 'pump-7',
+  site: 'plant-a',
+  severity: 'critical',
+  window: { start: T0, end: T0 + 900_000 },
+  reason: 'score 0.93',
+  score: 0.93,
+});
+
+const anomaly = (): AnomalyEvent => ({
+  schema: EVENT_SCHEMA_VERSION,
+  kind: 'anomaly',
+  deviceId: 'pump-7',
+  site: 'plant-a',
+  ts: T0 + 1234,
+  score: 0.9,
+  severity: 'critical',
+  measures: { vibration_rms: 4 },
+  source: 'edge',
+});
+
+describe('DynamoDbWorkOrderStore', () => {
+  const store = () =>
+    new DynamoDbWorkOrderStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), 'orders');
+
+  it('when an order is opened, it is a put conditioned on the id not existing', async () => {
+    ddb.on(PutCommand).resolves({});
+    const { created, order } = await store().open(opening(), T0 + 5);
+
+    expect(created).toBe(true);
+    expect(order).toMatchObject({ id: `wo-pump-7-${T0}`, status: 'open', openedAt: T0 + 5 });
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      TableName: 'orders',
+      ConditionExpression: 'attribute_not_exists(id)',
+      Item: expect.objectContaining({ id: `wo-pump-7-${T0}` }),
+    });
+  });
+
+  it('when the order already exists, opening returns it unchanged instead of failing', async () => {
+    const existing = { ...newWorkOrder(opening(), T0), status: 'acknowledged' as const };
+    ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    ddb.on(GetCommand).resolves({ Item: existing });
+    const { created, order } = await store().open(opening(), T0 + 99);
+
+    expect(created).toBe(false);
+    expect(order.status).toBe('acknowledged');
+  });
+
+  it('when listing a status, it queries the status index newest first and hands back a cursor', async () => {
+    const item = newWorkOrder(opening(), T0);
+    ddb
+      .on(QueryCommand)
+      .resolves({ Items: [item], LastEvaluatedKey: { id: item.id, status: 'open', openedAt: T0 } });
+    const page = await store().list({ status: 'open', limit: 1 });
+
+    expect(page.items).toEqual([item]);
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+      IndexName: STATUS_INDEX,
+      ScanIndexForward: false,
+      Limit: 1,
+      ExpressionAttributeValues: { ':s': 'open' },
+    });
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    await store().list({ status: 'open', limit: 1, cursor: page.cursor });
+    expect(ddb).toHaveReceivedNthSpecificCommandWith(2, QueryCommand, {
+      ExclusiveStartKey: { id: item.id, status: 'open', openedAt: T0 },
+    });
+  });
+
+  it('when a cursor is forged, listing refuses it', async () => {
+    await expect(store().list({ status: 'open', cursor: 'not-a-cursor' })).rejects.toThrow(
+      'invalid pagination cursor',
+    );
+  });
+
+  it('when the status changes, the put is conditioned on the status and time it was read with', async () => {
+    ddb.on(GetCommand).resolves({ Item: newWorkOrder(opening(), T0) });
+    ddb.on(PutCommand).resolves({});
+    const next = await store().updateStatus(`wo-pump-7-${T0}`, {
+      status: 'escalated',
+      at: T0 + 60_000,
+      note: 'no ack',
+    });
+
+    expect(next).toMatchObject({ status: 'escalated', updatedAt: T0 + 60_000, note: 'no ack' });
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      ConditionExpression: '#s = :from AND updatedAt = :at',
+      ExpressionAttributeValues: { ':from': 'open', ':at': T0 },
+    });
+  });
+
+  it('when a closed order is asked to reopen as acknowledged, the change is refused', async () => {
+    ddb.on(GetCommand).resolves({ Item: { ...newWorkOrder(opening(), T0), status: 'closed' } });
+    await expect(
+      store().updateStatus(`wo-pump-7-${T0}`, { status: 'acknowledged', at: T0 + 1 }),
+    ).rejects.toBeInstanceOf(InvalidTransition);
+    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+  });
+});
+
+describe('anomaly workflow starter', () => {
+  const start = () =>
+    makeAnomalyWorkflowStarter({
+      client: new SFNClient({}),
+      stateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:x',
+    });
+
+  it('when an anomaly arrives, the execution is named by device and window and carries the input', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x' });
+    const out = await start()(anomaly());
+
+    expect(out).toEqual({ name: `pump-7-${T0}`, started: true });
+    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
+    expect(input).toMatchObject({ workOrderId: `wo-pump-7-${T0}`, window: { start: T0, end: T0 + 900_000 } });
+  });
+
+  it('when the execution already exists, the duplicate is reported as not started rather than an error', async () => {
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    await expect(start()(anomaly())).resolves.toEqual({ name: `pump-7-${T0}`, started: false });
+  });
+
+  it('when Step Functions fails otherwise, the error propagates so the event is retried', async () => {
+    sfn.on(StartExecutionCommand).rejects(new Error('throttled'));
+    await expect(start()(anomaly())).rejects.toThrow('throttled');
+  });
+});
+
+describe('command-device task', () => {
+  it('when invoked, publishes the safe-mode command on the device command topic at QoS 1', async () => {
+    iotData.on(PublishCommand).resolves({});
+    const handler = makeCommandDevice({ client: async () => new IoTDataPlaneClient({}), clock: () => T0 });
+    const out = await handler({ site: 'plant-a', deviceId: 'pump-7', workOrderId: `wo-pump-7-${T0}` });
+
+    expect(out).toEqual({ topic: 'cmd/aiot/plant-a/pump-7/safe-mode', commandId: `wo-pump-7-${T0}` });
+    const sent = iotData.commandCalls(PublishCommand)[0]!.args[0].input;
+    expect(sent).toMatchObject({ topic: 'cmd/aiot/plant-a/pump-7/safe-mode', qos: 1 });
+    expect(JSON.parse(Buffer.from(sent.payload as Uint8Array).toString('utf8'))).toEqual({
+      schema: 'aiot.command/1',
+      commandId: `wo-pump-7-${T0}`,
+      issuedAt: T0,
+      params: {},
+    });
+  });
+
+  it('when the input lacks the device, fails without publishing', async () => {
+    const handler = makeCommandDevice({ client: async () => new IoTDataPlaneClient({}) });
+    await expect(handler({ site: 'plant-a', workOrderId: 'wo-x-1' })).rejects.toThrow();
+    expect(iotData).not.toHaveReceivedCommand(PublishCommand);
+  });
+});
+
+describe('TimestreamHistoryReader', () => {
+  it('when rows come back over several pages, returns them oldest first with their measures', async () => {
+    const columns = ['deviceId', 'site', 'measure_name', 'time', 'seq', 'vibration_rms', 'temp_c'].map(
+      (Name) => ({
+        Name,
+        Type: {},
+      }),
+    );
+    timestream
+      .on(TsQueryCommand)
+      .resolvesOnce({
+        ColumnInfo: columns,
+        Rows: [
+          {
+            Data: [
+              { ScalarValue: 'pump-7' },
+              { ScalarValue: 'plant-a' },
+              { ScalarValue: 'reading' },
+              { ScalarValue: '2026-11-24 12:00:02.000000000' },
+              { ScalarValue: '2' },
+              { ScalarValue: '1.5' },
+              { NullValue: true },
+            ],
+          },
+        ],
+        NextToken: 't',
+      })
+      .resolvesOnce({
+        ColumnInfo: columns,
+        Rows: [
+          {
+            Data: [
+              { ScalarValue: 'pump-7' },
+              { ScalarValue: 'plant-a' },
+              { ScalarValue: 'reading' },
+              { ScalarValue: '2026-11-24 12:00:01.000000000' },
+              { ScalarValue: '1' },
+              { ScalarValue: '1.2' },
+              { ScalarValue: '40' },
+            ],
+          },
+        ],
+      });
+    const reader = new TimestreamHistoryReader(new TimestreamQueryClient({}), 'db', 'telemetry');
+    const rows = await reader.recent('pump-7', T0 - 60_000, T0 + 5000);
+
+    expect(rows).toEqual([
+      {
+        deviceId: 'pump-7',
+        site: 'plant-a',
+        time: T0 + 1000,
+        seq: 1,
+        measures: { vibration_rms: 1.2, temp_c: 40 },
+      },
+      { deviceId: 'pump-7', site: 'plant-a', time: T0 + 2000, seq: 2, measures: { vibration_rms: 1.5 } },
+    ]);
+    expect(timestream).toHaveReceivedNthSpecificCommandWith(2, TsQueryCommand, { NextToken: 't' });
+  });
+
+  it('when the device id would break out of the query text, refuses it before querying', async () => {
+    const reader = new TimestreamHistoryReader(new TimestreamQueryClient({}), 'db', 'telemetry');
+    await expect(reader.recent("x' OR '1'='1", 0, 1)).rejects.toThrow('invalid device id');
+    expect(timestream).not.toHaveReceivedCommand(TsQueryCommand);
+  });
+});
