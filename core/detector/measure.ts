@@ -3,12 +3,14 @@
  * turned into a tail probability:
  *
  * - Move surprise. The forecast is the previous value (random walk), so a level shift is
- *   flagged at its onset and not for as long as a smoothed level lags behind. The error is
- *   measured in units of the typical error (mean absolute error) and then discounted by
- *   how often the series has made the same move before: values are binned on a coarse grid
- *   fixed while learning, and a hashed table counts transitions (previous bin, bin). A
- *   daily drop seen every day stops being news; a jump the series never made keeps its
- *   full weight. (The idea of judging a value in its learned context is CAD OSE's.)
+ *   flagged at its onset and not for as long as a smoothed level lags behind; a value back
+ *   at the one before is the end of a spike, not a new surprise. The error is measured in
+ *   units of the typical error (mean absolute error) and then discounted by how often the
+ *   series has made the same move before: values are binned on a coarse grid fixed while
+ *   learning (with bins doubling in width beyond the learned range), and a hashed table
+ *   counts transitions (previous bin, bin). A daily drop or a nightly job seen every day
+ *   stops being news; a jump the series never made keeps its full weight. (Judging a value
+ *   in its learned context is CAD OSE's idea.)
  * - Anomaly likelihood (after HTM): each surprise is compared with the long-term mean and
  *   spread of surprises of the same series, so a bursty series needs a larger jump than a
  *   quiet one before its tail probability becomes small.
@@ -24,11 +26,12 @@ export interface MeasureState {
   /** Range of all values seen (for range novelty and, during learning, for the grid). */
   min: number;
   max: number;
-  /** Bin grid: bin of x is floor((x - origin) / width); width 0 until fixed. */
+  /** Bin grid (see binOf): origin and width of the inner bins; width 0 until fixed. */
   origin: number;
   width: number;
-  /** Previous value (the forecast); NaN before the first value. */
+  /** Previous value (the forecast) and the one before; NaN until seen. */
   last: number;
+  beforeLast: number;
   /** Bin of the previous value; NaN before the grid is fixed or after a gap. */
   lastBin: number;
   /** Typical absolute forecast error. */
@@ -42,8 +45,6 @@ export interface MeasureState {
 }
 
 const MAX_COUNT = 65535;
-/** Keeps a bin index an exact small integer whatever the value. */
-const MAX_BIN = 1 << 20;
 /** Caps a surprise (in typical errors) so one absurd value cannot blind the statistics. */
 const MAX_SURPRISE = 50;
 /**
@@ -68,6 +69,7 @@ export function newMeasure(config: DetectorConfig): MeasureState {
     origin: 0,
     width: 0,
     last: Number.NaN,
+    beforeLast: Number.NaN,
     lastBin: Number.NaN,
     absError: 0,
     moves: new Array<number>(config.moveSlots).fill(0),
@@ -98,7 +100,7 @@ export function updateMeasure(m: MeasureState, x: number, config: DetectorConfig
   if (m.n === half) fixGrid(m, config);
 
   const surprise = moveSurprise(m, x, config);
-  const seen = m.width > 0 ? countMove(m, x) : 0;
+  const seen = m.width > 0 ? countMove(m, x, config.bins) : 0;
   const raw = m.width > 0 ? surprise / (1 + seen) : surprise;
 
   let logTail = 0;
@@ -126,18 +128,34 @@ function moveSurprise(m: MeasureState, x: number, config: DetectorConfig): numbe
     m.last = x;
     return 0;
   }
-  const error = Math.abs(x - m.last);
+  // A value back where it was two steps ago is the end of a one-point spike, which was
+  // already surprising once; it is not a second surprise.
+  const back = Number.isNaN(m.beforeLast) ? Number.POSITIVE_INFINITY : Math.abs(x - m.beforeLast);
+  const error = Math.min(Math.abs(x - m.last), back);
   const scale = m.absError + 1e-12 * (1 + Math.abs(m.last));
   const surprise = m.n > 2 ? Math.min(error / scale, MAX_SURPRISE) : 0;
   const alpha = Math.max(1 / m.n, 1 - 2 ** (-1 / config.residualHalfLife));
   m.absError += alpha * (error - m.absError);
+  m.beforeLast = m.last;
   m.last = x;
   return surprise;
 }
 
+/**
+ * Bin of x: `bins` equal bins over the range seen while learning, then bins doubling in
+ * width beyond it on either side, so that excursions of a similar size share a bin (and a
+ * recurring one, such as a nightly job, becomes familiar) however far out they go.
+ */
+function binOf(m: MeasureState, x: number, bins: number): number {
+  const u = (x - m.origin) / m.width;
+  if (u >= bins) return bins + Math.floor(Math.log2(1 + (u - bins)));
+  if (u < 0) return -1 - Math.floor(Math.log2(1 - u));
+  return Math.floor(u);
+}
+
 /** Counts the move from the previous bin to the bin of x; returns how often it was seen before. */
-function countMove(m: MeasureState, x: number): number {
-  const bin = Math.max(-MAX_BIN, Math.min(MAX_BIN, Math.floor((x - m.origin) / m.width)));
+function countMove(m: MeasureState, x: number, bins: number): number {
+  const bin = binOf(m, x, bins);
   const previous = m.lastBin;
   m.lastBin = bin;
   if (Number.isNaN(previous)) return 0;
