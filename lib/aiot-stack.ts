@@ -4,7 +4,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { ruleName } from '../core/rules';
-import type { AiotConfig } from './config';
+import { type AiotConfig, apiJwt } from './config';
+import { QueryApi } from './constructs/api/query-api';
 import { acknowledgeBucketPut } from './constructs/common/nag';
 import { ProjectFunction } from './constructs/common/project-function';
 import { SecureBucket } from './constructs/common/secure-bucket';
@@ -38,6 +39,7 @@ export class AiotStack extends Stack {
   public readonly workOrders: WorkOrderTable;
   public readonly alerts: AlertTopic;
   public readonly anomalyResponse: AnomalyResponse;
+  public readonly queryApi: QueryApi;
 
   constructor(scope: Construct, id: string, props: AiotStackProps) {
     super(scope, id, props);
@@ -140,6 +142,13 @@ export class AiotStack extends Stack {
       errorBucket: this.quarantineBucket,
     });
     this.anomalyResponse.grantStart(this.eventRouter);
+
+    // How applications read what the platform knows (the same routes the local runtime serves).
+    this.queryApi = new QueryApi(this, 'QueryApi', {
+      store: this.store,
+      workOrders: this.workOrders,
+      jwt: apiJwt(config),
+    });
   }
 
   /** Lets `fn` put quarantined items and tells it the bucket: environment and permission together. */

@@ -76,6 +76,13 @@ export const AiotConfigSchema = z.strictObject({
     .string()
     .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'an ml.* instance type')
     .default('ml.m5.large'),
+  /** Query API: accept JWTs from this issuer (https URL) instead of SigV4; IAM when empty. */
+  apiJwtIssuer: z.union([z.url({ protocol: /^https$/ }), z.literal('')]).default(''),
+  /** Query API: audiences (client ids, comma-separated) a JWT must carry one of. */
+  apiJwtAudience: z
+    .string()
+    .regex(/^([^,\s]+(,[^,\s]+)*)?$/, 'comma-separated client ids without spaces')
+    .default(''),
 });
 
 export type AiotConfig = z.infer<typeof AiotConfigSchema>;
@@ -101,4 +108,15 @@ export function loadConfig(read: ContextReader): AiotConfig {
     throw new ConfigError(`invalid aiot configuration (cdk.json context or -c key=value):\n${problems}`);
   }
   return parsed.data;
+}
+
+/** The query API's JWT settings (both keys set), or undefined for IAM (neither); one alone is an error. */
+export function apiJwt(config: AiotConfig): { issuer: string; audience: string[] } | undefined {
+  if (config.apiJwtIssuer === '' && config.apiJwtAudience === '') return undefined;
+  if (config.apiJwtIssuer === '' || config.apiJwtAudience === '') {
+    throw new ConfigError(
+      'invalid aiot configuration: apiJwtIssuer and apiJwtAudience go together (both or neither)',
+    );
+  }
+  return { issuer: config.apiJwtIssuer, audience: config.apiJwtAudience.split(',') };
 }

@@ -6,10 +6,12 @@ export interface OpenApiOptions {
   readonly serverUrl?: string;
   /** Version of the document (the package version). @default 0.1.0 */
   readonly version?: string;
-  /** Whether the API also accepts JWT bearer tokens (the optional authorizer). @default false */
-  readonly jwt?: boolean;
-  /** No authentication at all (the local server on loopback). @default false */
-  readonly unauthenticated?: boolean;
+  /**
+   * How callers authenticate: SigV4-signed requests (IAM), JWT bearer tokens (the optional
+   * authorizer, which then replaces IAM: an HTTP API route has one authorizer), or none (the
+   * local server on loopback). @default iam
+   */
+  readonly auth?: 'iam' | 'jwt' | 'none';
 }
 
 type JsonSchema = Record<string, unknown>;
@@ -84,16 +86,19 @@ export function openApiDocument(opts: OpenApiOptions = {}): JsonSchema {
       responses: { '200': { description: 'OpenAPI 3.1 document', content: { 'application/json': {} } } },
     },
   };
-  const securitySchemes: Record<string, JsonSchema> = {
-    sigv4: {
-      type: 'apiKey',
-      in: 'header',
-      name: 'Authorization',
-      description:
-        'AWS Signature Version 4 (IAM): sign requests for service `execute-api` with credentials allowed execute-api:Invoke.',
-    },
-    ...(opts.jwt ? { jwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } : {}),
-  };
+  const auth = opts.auth ?? 'iam';
+  const securitySchemes: Record<string, JsonSchema> =
+    auth === 'jwt'
+      ? { jwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }
+      : {
+          sigv4: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description:
+              'AWS Signature Version 4 (IAM): sign requests for service `execute-api` with credentials allowed execute-api:Invoke.',
+          },
+        };
   return {
     openapi: '3.1.0',
     info: {
@@ -106,7 +111,7 @@ export function openApiDocument(opts: OpenApiOptions = {}): JsonSchema {
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     ...(opts.serverUrl ? { servers: [{ url: opts.serverUrl }] } : {}),
-    ...(opts.unauthenticated ? {} : { security: [{ sigv4: [] }, ...(opts.jwt ? [{ jwt: [] }] : [])] }),
+    ...(auth === 'none' ? {} : { security: [{ [auth === 'jwt' ? 'jwt' : 'sigv4']: [] }] }),
     paths,
     components: {
       schemas: {
@@ -140,7 +145,7 @@ export function openApiDocument(opts: OpenApiOptions = {}): JsonSchema {
           },
         },
       },
-      ...(opts.unauthenticated ? {} : { securitySchemes }),
+      ...(auth === 'none' ? {} : { securitySchemes }),
     },
   };
 }

@@ -13,7 +13,7 @@ const env = loadEnv(
   z.object({
     TELEMETRY_DATABASE: z.string().min(1),
     WORK_ORDERS_TABLE: z.string().min(1),
-    API_JWT: z.enum(['true', 'false']).default('false'),
+    API_AUTH: z.enum(['iam', 'jwt']).default('iam'),
   }),
 );
 const logger = new Logger({ serviceName: 'query-api' });
@@ -24,5 +24,5 @@ export const handler = makeHandler({
     new DynamoDbWorkOrderStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), env.WORK_ORDERS_TABLE),
   ),
   logError: (message, details) => logger.error(message, details),
-  openApi: { jwt: env.API_JWT === 'true' },
+  openApi: { auth: env.API_AUTH },
 });

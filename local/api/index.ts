@@ -38,7 +38,7 @@ export function createApiHandler(
       store,
       clock: opts.clock,
       openApi: () => {
-        doc ??= openApiDocument({ serverUrl: `http://${host}${base}`, unauthenticated: true });
+        doc ??= openApiDocument({ serverUrl: `http://${host}${base}`, auth: 'none' });
         return doc;
       },
       onError: opts.onError ?? ((e, r) => console.error(`query API ${r.method} ${r.path} failed:`, e)),

@@ -39,10 +39,10 @@ describe('openApiDocument', () => {
   it.each([
     [
       'for the cloud API with JWT',
-      { jwt: true, serverUrl: 'https://abc.execute-api.eu-west-1.amazonaws.com' },
+      { auth: 'jwt' as const, serverUrl: 'https://abc.execute-api.eu-west-1.amazonaws.com' },
     ],
     ['for the cloud API with IAM only', {}],
-    ['for the local server', { unauthenticated: true, serverUrl: 'http://127.0.0.1:8080/api' }],
+    ['for the local server', { auth: 'none' as const, serverUrl: 'http://127.0.0.1:8080/api' }],
   ])('when generated %s, it is a valid OpenAPI 3.1 document', (_name, opts) => {
     const doc = openApiDocument(opts);
     expect(doc.openapi).toBe('3.1.0');
@@ -88,7 +88,7 @@ describe('openApiDocument', () => {
 
   it('when built for AWS, every operation requires SigV4 (or a JWT when configured)', () => {
     expect((openApiDocument() as Doc).security).toEqual([{ sigv4: [] }]);
-    expect((openApiDocument({ jwt: true }) as Doc).security).toEqual([{ sigv4: [] }, { jwt: [] }]);
-    expect((openApiDocument({ unauthenticated: true }) as Doc).security).toBeUndefined();
+    expect((openApiDocument({ auth: 'jwt' }) as Doc).security).toEqual([{ jwt: [] }]);
+    expect((openApiDocument({ auth: 'none' }) as Doc).security).toBeUndefined();
   });
 });
