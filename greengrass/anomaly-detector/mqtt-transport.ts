@@ -1,0 +1,75 @@
+import mqtt from 'mqtt';
+import { topicMatches } from '../../core/topics';
+import type { EdgeTransport, Unsubscribe } from './transport';
+
+export interface MqttTransportOptions {
+  /** The local broker the sensors publish to (e.g. `mqtt://127.0.0.1:1883`). */
+  readonly localUrl: string;
+  /**
+   * Where cloud-bound messages go; in the local runtime the same broker, where the local rules
+   * engine picks them up.
+   * @default localUrl
+   */
+  readonly cloudUrl?: string;
+  /** @default 'aiot-edge' */
+  readonly clientId?: string;
+}
+
+type Handler = (topic: string, payload: Buffer) => void;
+
+/** The transport over MQTT (MQTT.js): for the local runtime and tests, off Greengrass. */
+export class MqttTransport implements EdgeTransport {
+  private readonly local: mqtt.MqttClient;
+  private readonly cloud: mqtt.MqttClient;
+  private readonly handlers = new Set<{ filter: string; handler: Handler }>();
+
+  private constructor(options: MqttTransportOptions) {
+    const id = options.clientId ?? 'aiot-edge';
+    this.local = mqtt.connect(options.localUrl, { clientId: `${id}-local`, reconnectPeriod: 500 });
+    this.local.on('message', (topic, payload) => {
+      for (const h of this.handlers) if (topicMatches(h.filter, topic)) h.handler(topic, payload);
+    });
+    this.cloud =
+      options.cloudUrl && options.cloudUrl !== options.localUrl
+        ? mqtt.connect(options.cloudUrl, { clientId: `${id}-cloud`, reconnectPeriod: 500 })
+        : this.local;
+  }
+
+  /** Connects (both sides when they differ) and resolves once connected. */
+  static async connect(options: MqttTransportOptions): Promise<MqttTransport> {
+    const t = new MqttTransport(options);
+    const ready = (c: mqtt.MqttClient) =>
+      c.connected ? Promise.resolve() : new Promise<void>((r) => c.once('connect', () => r()));
+    await Promise.all([ready(t.local), ready(t.cloud)]);
+    return t;
+  }
+
+  async subscribeLocal(filter: string, onMessage: Handler): Promise<Unsubscribe> {
+    const entry = { filter, handler: onMessage };
+    this.handlers.add(entry);
+    // MQTT.js restores its subscriptions after a reconnection.
+    await this.local.subscribeAsync(filter, { qos: 1 });
+    return async () => {
+      this.handlers.delete(entry);
+      if (![...this.handlers].some((h) => h.filter === filter)) await this.local.unsubscribeAsync(filter);
+    };
+  }
+
+  async publishLocal(topic: string, payload: string): Promise<void> {
+    await this.local.publishAsync(topic, payload, { qos: 1 });
+  }
+
+  async publishCloud(topic: string, payload: string): Promise<void> {
+    if (!this.cloud.connected) throw new Error('cloud broker not connected');
+    await this.cloud.publishAsync(topic, payload, { qos: 1 });
+  }
+
+  cloudReady(): boolean {
+    return this.cloud.connected;
+  }
+
+  async close(): Promise<void> {
+    await this.local.endAsync();
+    if (this.cloud !== this.local) await this.cloud.endAsync();
+  }
+}
