@@ -116,8 +116,10 @@ function step(s: DetectorState, value: DetectorInput, timestampMs?: number): num
   let seen = 0;
   const visit = (name: string, x: number) => {
     if (typeof x !== 'number' || !Number.isFinite(x)) return;
-    let m = s.measures[name];
+    // Own-property lookup, so names such as "constructor" are measures like any other.
+    let m = Object.hasOwn(s.measures, name) ? s.measures[name] : undefined;
     if (!m) {
+      if (name === '__proto__') throw new Error('"__proto__" cannot name a measure');
       if (Object.keys(s.measures).length >= s.config.maxMeasures) {
         throw new Error(
           `detector follows at most ${s.config.maxMeasures} measures; "${name}" is one too many`,

@@ -144,6 +144,15 @@ describe('multivariate input', () => {
     }
   });
 
+  it('when a measure is named like an object property, treats it as a plain measure', () => {
+    const detector = createDetector();
+    for (let i = 0; i < 400; i++) detector.update({ constructor: i % 5, toString: 1 }, i * 1000);
+    expect(Object.keys(detector.snapshot().measures).sort()).toEqual(['constructor', 'toString']);
+    expect(() => detector.update(JSON.parse('{"__proto__": 1}') as Record<string, number>)).toThrow(
+      '__proto__',
+    );
+  });
+
   it('when a reading brings more measures than allowed, refuses it', () => {
     const detector = createDetector({ maxMeasures: 2 });
     expect(() => detector.update([1, 2, 3])).toThrow('at most 2 measures');
