@@ -13,6 +13,7 @@ import { TelemetryStream } from './constructs/ingest/telemetry-stream';
 import { DeviceFleet } from './constructs/iot/device-fleet';
 import { FleetProvisioning } from './constructs/iot/fleet-provisioning';
 import { TopicRules } from './constructs/iot/topic-rules';
+import { Operations } from './constructs/observability/operations';
 import { TimestreamStore } from './constructs/storage/timestream-store';
 import { AlertTopic } from './constructs/workflows/alert-topic';
 import { AnomalyResponse } from './constructs/workflows/anomaly-response';
@@ -40,6 +41,7 @@ export class AiotStack extends Stack {
   public readonly alerts: AlertTopic;
   public readonly anomalyResponse: AnomalyResponse;
   public readonly queryApi: QueryApi;
+  public readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: AiotStackProps) {
     super(scope, id, props);
@@ -148,6 +150,19 @@ export class AiotStack extends Stack {
       store: this.store,
       workOrders: this.workOrders,
       jwt: apiJwt(config),
+    });
+
+    // What operations watch. Keep it last: it alarms on every function the stack has by then.
+    this.operations = new Operations(this, 'Operations', {
+      namePrefix,
+      encryptionKey: this.dataKey,
+      alarmEmail: config.alarmEmail || undefined,
+      telemetryStream: this.telemetry.stream,
+      deadLetterQueues: { Telemetry: this.telemetry.deadLetterQueue },
+      functions: this.node.findAll().filter((c): c is ProjectFunction => c instanceof ProjectFunction),
+      rules: [this.rules.telemetryRule, this.rules.eventsRule, this.anomalyResponse.ackRule],
+      stateMachines: { AnomalyResponse: this.anomalyResponse.stateMachine },
+      api: this.queryApi.api,
     });
   }
 
