@@ -14,8 +14,9 @@
  * - Anomaly likelihood (after HTM): each surprise is compared with the long-term mean and
  *   spread of surprises of the same series, so a bursty series needs a larger jump than a
  *   quiet one before its tail probability becomes small.
- * - Range novelty (after the spatial anomaly of NAB's HTM detector): a value beyond every
- *   value seen so far by more than 5 % of the range seen is an anomaly whatever its move.
+ * - Level novelty: a value in a bin never visited since learning began, or beyond every
+ *   value seen so far by more than 5 % of the range seen (the "spatial anomaly" of NAB's
+ *   HTM detector), is an anomaly whatever its move.
  */
 import type { DetectorConfig } from './config';
 
@@ -36,7 +37,7 @@ export interface MeasureState {
   lastBin: number;
   /** Typical absolute forecast error. */
   absError: number;
-  /** Hashed counts of transitions (previous bin, bin), saturating. */
+  /** Hashed counts of transitions (previous bin, bin) and of bins visited, saturating. */
   moves: number[];
   /** Long-term mean and variance of the discounted surprise, and how many were folded. */
   mean: number;
@@ -55,10 +56,10 @@ const MIN_STD = 0.02;
 /** A value this share of the seen range beyond it is a range novelty (NAB HTM uses 5 %). */
 const RANGE_TOLERANCE = 0.05;
 /**
- * Decimal digits of surprise given to a range novelty at the tolerance edge (a score of
- * 0.8, the default critical level), growing with how far the value lies beyond the range.
+ * Decimal digits of surprise given to a new level (a score of 0.8, the default critical
+ * level), growing with how far the value lies beyond the range seen.
  */
-const RANGE_NOVELTY_DIGITS = 20;
+const NOVELTY_DIGITS = 20;
 
 /** A fresh measure state. */
 export function newMeasure(config: DetectorConfig): MeasureState {
@@ -100,15 +101,22 @@ export function updateMeasure(m: MeasureState, x: number, config: DetectorConfig
   if (m.n === half) fixGrid(m, config);
 
   const surprise = moveSurprise(m, x, config);
-  const seen = m.width > 0 ? countMove(m, x, config.bins) : 0;
-  const raw = m.width > 0 ? surprise / (1 + seen) : surprise;
+  let seen = 0;
+  let newLevel = false;
+  if (m.width > 0) {
+    const bin = binOf(m, x, config.bins);
+    newLevel = count(m, LEVEL_KEY, bin) === 0;
+    seen = Number.isNaN(m.lastBin) ? 0 : count(m, m.lastBin, bin);
+    m.lastBin = bin;
+  }
+  const raw = surprise / (1 + seen);
 
   let logTail = 0;
   if (!learning) {
     const std = Math.max(Math.sqrt(m.variance), MIN_STD);
     logTail = normalLogUpperTail((raw - m.mean) / std);
-    if (beyond > RANGE_TOLERANCE) {
-      logTail = Math.min(logTail, -Math.LN10 * RANGE_NOVELTY_DIGITS * (1 + beyond));
+    if (beyond > RANGE_TOLERANCE || newLevel) {
+      logTail = Math.min(logTail, -Math.LN10 * NOVELTY_DIGITS * (1 + Math.max(0, beyond)));
     }
   }
   if (m.n > half) foldSurprise(m, raw, config);
@@ -153,14 +161,13 @@ function binOf(m: MeasureState, x: number, bins: number): number {
   return Math.floor(u);
 }
 
-/** Counts the move from the previous bin to the bin of x; returns how often it was seen before. */
-function countMove(m: MeasureState, x: number, bins: number): number {
-  const bin = binOf(m, x, bins);
-  const previous = m.lastBin;
-  m.lastBin = bin;
-  if (Number.isNaN(previous)) return 0;
-  let hash = Math.imul(0x811c9dc5 ^ (previous + 0x9e3779b1), 0x01000193) >>> 0;
-  hash = Math.imul(hash ^ (bin + 0x7f4a7c15), 0x01000193) >>> 0;
+/** Key of the level counts in the table (no bin is this far out: bins grow in octaves). */
+const LEVEL_KEY = 0x7fffffff;
+
+/** Counts the pair (from, to) in the hashed table; returns how often it was seen before. */
+function count(m: MeasureState, from: number, to: number): number {
+  let hash = Math.imul(0x811c9dc5 ^ (from + 0x9e3779b1), 0x01000193) >>> 0;
+  hash = Math.imul(hash ^ (to + 0x7f4a7c15), 0x01000193) >>> 0;
   const slot = (hash ^ (hash >>> 15)) & (m.moves.length - 1);
   const seen = m.moves[slot];
   if (seen < MAX_COUNT) m.moves[slot] = seen + 1;
