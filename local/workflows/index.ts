@@ -1,5 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { AnomalyEvent } from '../../core/events';
+import { featureRows, TRAINING_MEASURES, toCsv } from '../../core/ml/features';
+import type { TelemetryRecord } from '../../core/store';
 import {
   type AckPolicy,
   type AckResult,
@@ -14,8 +16,19 @@ import {
   runWorkOrderTask,
   safeModeCommand,
 } from '../../core/workflows/anomaly-response';
-import type { WorkOrderStore } from '../../core/workorders';
+import {
+  type CurrentModel,
+  CurrentModelSchema,
+  EdgeThresholdsSchema,
+  evaluateCandidate,
+  exportTrainingData,
+  type ObjectStore,
+  promoteModel,
+  registryUri,
+} from '../../core/workflows/retraining';
+import type { WorkOrder, WorkOrderStore } from '../../core/workorders';
 import { type LocalTask, type RunSummary, WorkflowEngine } from './engine';
+import { LocalSageMaker, MemoryObjectStore, trainDataUri, trainManifestUri } from './local-sagemaker';
 import { SqliteWorkOrderStore } from './sqlite-work-orders';
 
 export type { RunSummary } from './engine';
@@ -40,6 +53,14 @@ export interface LocalWorkflowsOptions {
   readonly thresholds?: { readonly warning: number; readonly critical: number };
   /** Width of the window duplicate anomalies are folded into. @default 15 minutes */
   readonly windowMs?: number;
+  /** Readings of every device in a time range (the local time-series store), for retraining. @default none */
+  readonly readings?: (sinceMs: number, untilMs: number) => Promise<readonly TelemetryRecord[]>;
+  /** Days of history one retraining uses. @default 14 */
+  readonly trainingWindowDays?: number;
+  /** Where models, training data and the registry live. @default in memory */
+  readonly objects?: ObjectStore;
+  /** Applies new detector thresholds at the edge (the local Greengrass stand-in). @default recorded only */
+  readonly pushThresholds?: (thresholds: { warning: number; critical: number }) => Promise<void> | void;
 }
 
 /** A notification the workflows sent (SNS in AWS). */
@@ -60,6 +81,13 @@ export interface StartResult {
 
 export interface LocalWorkflows {
   startAnomalyResponse(event: AnomalyEvent): StartResult;
+  /** Retrains now (what the schedule does in AWS); `windowDays` overrides the configured window. */
+  startRetraining(request?: { windowDays?: number }): StartResult;
+  /** The model in service according to the registry, if any. */
+  currentModel(): Promise<CurrentModel | undefined>;
+  /** Thresholds pushed to the edge so far, oldest first. */
+  edgeUpdates(): readonly { runId: string; thresholds: { warning: number; critical: number } }[];
+  readonly sagemaker: LocalSageMaker;
   /** Feed every message on `cmd/aiot/+/+/+/res` here: a device's safe-mode answer acknowledges its order. */
   handleCommandResponse(topic: string, payload: string | Uint8Array): Promise<AckResult>;
   readonly workOrders: WorkOrderStore;
@@ -83,7 +111,21 @@ export const LOCAL_SUBSTITUTIONS = {
   WorkOrdersFunctionArn: localFunction('work-orders'),
   CommandDeviceFunctionArn: localFunction('command-device'),
   AlertTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:aiot-local-alerts`,
+  ExportFunctionArn: localFunction('export-training-data'),
+  EvaluateFunctionArn: localFunction('evaluate-model'),
+  PromoteFunctionArn: localFunction('promote-model'),
+  UpdateEdgeFunctionArn: localFunction('update-edge'),
+  RcfImage: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/local-detector:1`,
+  SageMakerRoleArn: `arn:aws:iam::${ACCOUNT}:role/aiot-local-sagemaker`,
+  KmsKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/00000000-0000-0000-0000-000000000000`,
+  TrainingInstanceType: 'ml.m5.large',
+  InferenceInstanceType: 'ml.m5.large',
+  EndpointName: 'aiot-local-detector',
 } as const;
+
+const TRAINING_BUCKET = 'aiot-local-training';
+const MODEL_BUCKET = 'aiot-local-models';
+const SAGEMAKER = 'arn:aws:states:::sagemaker';
 
 const NO_HISTORY: HistoryReader = { recent: async () => [] };
 const NO_DEVICES: DeviceDirectory = { describe: async () => undefined };
@@ -154,6 +196,75 @@ export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkf
     },
   });
 
+  const objects = options.objects ?? new MemoryObjectStore();
+  const sagemaker = new LocalSageMaker(objects, clock);
+  const edge: { runId: string; thresholds: { warning: number; critical: number } }[] = [];
+  const readings = options.readings ?? (async () => []);
+  const labelledOrders = async (since: number, until: number): Promise<WorkOrder[]> => {
+    const out: WorkOrder[] = [];
+    for (const status of ['confirmed', 'closed'] as const) {
+      let cursor: string | undefined;
+      do {
+        const page = await store.list({ status, limit: 100, cursor });
+        out.push(...page.items.filter((o) => o.label && o.window.start >= since && o.window.start < until));
+        cursor = page.cursor;
+      } while (cursor);
+    }
+    return out;
+  };
+  const retraining = new WorkflowEngine({
+    workflow: 'retraining',
+    substitutions: LOCAL_SUBSTITUTIONS,
+    clock,
+    onChange,
+    waitOverrides: { WaitForEndpoint: 1 },
+    retryOverrides: Object.fromEntries(
+      ['ExportTrainingData', 'Train', 'CreateModel', 'ScoreCandidate', 'ScoreCurrent', 'Evaluate'].map(
+        (s) => [s, 10],
+      ),
+    ),
+    resources: {
+      [LOCAL_SUBSTITUTIONS.ExportFunctionArn]: (input) =>
+        exportTrainingData(input, {
+          objects,
+          // Timestream UNLOAD in AWS; here the same feature rows, with their devices and times beside.
+          unloadTraining: async (since, until, prefix) => {
+            const rows = featureRows(await readings(since, until), TRAINING_MEASURES);
+            await objects.put(trainDataUri(prefix), toCsv(rows));
+            await objects.put(
+              trainManifestUri(prefix),
+              JSON.stringify({ rows: rows.map((r) => [r.deviceId, r.time]) }),
+            );
+            return rows.length;
+          },
+          readings,
+          labelledOrders,
+          trainingBucket: TRAINING_BUCKET,
+          modelBucket: MODEL_BUCKET,
+          defaultWindowDays: options.trainingWindowDays ?? 14,
+          inferenceMode: 'serverless',
+          namePrefix: 'aiot-local',
+        }),
+      [`${SAGEMAKER}:createTrainingJob.sync`]: (input) => sagemaker.train(input),
+      [`${SAGEMAKER}:createModel`]: (input) => sagemaker.createModel(input),
+      [`${SAGEMAKER}:createTransformJob.sync`]: (input) => sagemaker.transform(input),
+      [`${SAGEMAKER}:createEndpointConfig`]: (input) => sagemaker.createEndpointConfig(input),
+      [`${SAGEMAKER}:createEndpoint`]: (input) => sagemaker.createEndpoint(input),
+      [`${SAGEMAKER}:updateEndpoint`]: (input) => sagemaker.updateEndpoint(input),
+      'arn:aws:states:::aws-sdk:sagemaker:describeEndpoint': (input) => sagemaker.describeEndpoint(input),
+      [LOCAL_SUBSTITUTIONS.EvaluateFunctionArn]: (input) => evaluateCandidate(input, { objects }),
+      [LOCAL_SUBSTITUTIONS.PromoteFunctionArn]: (input) =>
+        promoteModel(input, { objects, modelBucket: MODEL_BUCKET, clock }),
+      [LOCAL_SUBSTITUTIONS.UpdateEdgeFunctionArn]: async (input) => {
+        const { thresholds, runId } = EdgeThresholdsSchema.parse(input);
+        await options.pushThresholds?.(thresholds);
+        edge.push({ runId, thresholds });
+        return { deployment: `local-${edge.length}` };
+      },
+      [SNS_PUBLISH]: publishSns,
+    },
+  });
+
   const track = (result: StartResult) => {
     all.push(result.run);
     pending.add(result.done);
@@ -171,6 +282,17 @@ export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkf
       byName.set(name, result);
       return result;
     },
+    startRetraining(request = {}) {
+      const name = `retraining-${++seq}`;
+      const input = { requestedAt: new Date(clock()).toISOString(), ...request };
+      return track({ started: true, ...retraining.start(`local:retraining:${name}`, name, input) });
+    },
+    async currentModel() {
+      const text = await objects.get(registryUri(MODEL_BUCKET));
+      return text ? CurrentModelSchema.parse(JSON.parse(text)) : undefined;
+    },
+    edgeUpdates: () => edge,
+    sagemaker,
     handleCommandResponse: (topic, payload) =>
       handleCommandResponse(
         topic,

@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import { createDetector, type DetectorState, restoreDetector } from '../../core/detector';
+import { detectorScores, EvalManifestSchema, parseCsv } from '../../core/ml/evaluate';
+import { TRAINING_MEASURES } from '../../core/ml/features';
+import { type ObjectStore, transformOutputUri } from '../../core/workflows/retraining';
+
+/**
+ * SageMaker as the local runner plays it. There is no Random Cut Forest on a laptop, so the local
+ * model is the project's own streaming detector: training runs it over each device's training
+ * readings and keeps its learned state; a batch transform resumes that state and scores the
+ * evaluation readings in time order. The numbers the evaluation compares are real scores of data.
+ */
+
+/** Written beside the training CSV locally: the device and time of each line. */
+export const TrainManifestSchema = z.object({ rows: z.array(z.tuple([z.string(), z.number()])) });
+
+const ModelArtifactSchema = z.object({
+  kind: z.literal('aiot-detector'),
+  states: z.record(
+    z.string(),
+    z.custom<DetectorState>((v) => typeof v === 'object' && v !== null),
+  ),
+});
+
+export const trainManifestUri = (trainPrefix: string) => `${trainPrefix.replace(/\/?$/, '/')}manifest.json`;
+export const trainDataUri = (trainPrefix: string) => `${trainPrefix.replace(/\/?$/, '/')}part-0.csv`;
+const evalManifestUri = (evalDataUri: string) =>
+  evalDataUri.replace(/\/eval\/data\.csv$/, '/eval-manifest.json');
+
+export class LocalSageMaker {
+  readonly models = new Map<string, string>();
+  readonly endpointConfigs = new Map<string, string>();
+  readonly endpoints = new Map<string, { config: string; model: string; updatedAt: number }>();
+  readonly jobs: { kind: 'training' | 'transform'; name: string }[] = [];
+
+  constructor(
+    private readonly objects: ObjectStore,
+    private readonly clock: () => number,
+  ) {}
+
+  async train(raw: unknown): Promise<unknown> {
+    const p = z
+      .looseObject({
+        TrainingJobName: z.string(),
+        InputDataConfig: z.array(
+          z.looseObject({ DataSource: z.object({ S3DataSource: z.looseObject({ S3Uri: z.string() }) }) }),
+        ),
+        OutputDataConfig: z.looseObject({ S3OutputPath: z.string() }),
+      })
+      .parse(raw);
+    const prefix = p.InputDataConfig[0]!.DataSource.S3DataSource.S3Uri;
+    const manifest = TrainManifestSchema.parse(
+      JSON.parse((await this.objects.get(trainManifestUri(prefix))) ?? '{}'),
+    );
+    const values = parseCsv((await this.objects.get(trainDataUri(prefix))) ?? '');
+    if (values.length !== manifest.rows.length) throw new Error('training data and manifest disagree');
+    const detectors = new Map<string, ReturnType<typeof createDetector>>();
+    manifest.rows.forEach(([deviceId, time], i) => {
+      let d = detectors.get(deviceId);
+      if (!d) detectors.set(deviceId, (d = createDetector()));
+      const reading: Record<string, number> = {};
+      TRAINING_MEASURES.forEach((m, k) => {
+        reading[m] = values[i]![k]!;
+      });
+      d.update(reading, time);
+    });
+    const artifact = {
+      kind: 'aiot-detector' as const,
+      states: Object.fromEntries([...detectors].map(([id, d]) => [id, d.snapshot()])),
+    };
+    const uri = `${p.OutputDataConfig.S3OutputPath.replace(/\/?$/, '/')}${p.TrainingJobName}/output/model.json`;
+    await this.objects.put(uri, JSON.stringify(artifact));
+    this.jobs.push({ kind: 'training', name: p.TrainingJobName });
+    return {
+      TrainingJobName: p.TrainingJobName,
+      TrainingJobStatus: 'Completed',
+      ModelArtifacts: { S3ModelArtifacts: uri },
+    };
+  }
+
+  async createModel(raw: unknown): Promise<unknown> {
+    const p = z
+      .looseObject({ ModelName: z.string(), PrimaryContainer: z.looseObject({ ModelDataUrl: z.string() }) })
+      .parse(raw);
+    if (this.models.has(p.ModelName))
+      throw named('SageMaker.AmazonSageMakerException', `model ${p.ModelName} exists`);
+    this.models.set(p.ModelName, p.PrimaryContainer.ModelDataUrl);
+    return { ModelArn: `arn:aws:sagemaker:local:0:model/${p.ModelName}` };
+  }
+
+  async transform(raw: unknown): Promise<unknown> {
+    const p = z
+      .looseObject({
+        TransformJobName: z.string(),
+        ModelName: z.string(),
+        TransformInput: z.looseObject({
+          DataSource: z.object({ S3DataSource: z.looseObject({ S3Uri: z.string() }) }),
+        }),
+        TransformOutput: z.looseObject({ S3OutputPath: z.string() }),
+      })
+      .parse(raw);
+    const artifactUri = this.models.get(p.ModelName);
+    if (!artifactUri) throw named('SageMaker.AmazonSageMakerException', `no model ${p.ModelName}`);
+    const artifact = ModelArtifactSchema.parse(JSON.parse((await this.objects.get(artifactUri)) ?? 'null'));
+    const input = p.TransformInput.DataSource.S3DataSource.S3Uri;
+    const manifest = EvalManifestSchema.parse(
+      JSON.parse((await this.objects.get(evalManifestUri(input))) ?? 'null'),
+    );
+    const values = parseCsv((await this.objects.get(input)) ?? '');
+    const scores = detectorScores({ manifest, values }, {}, (deviceId) => {
+      const state = artifact.states[deviceId];
+      return state ? restoreDetector(state) : undefined;
+    });
+    await this.objects.put(
+      transformOutputUri(p.TransformOutput.S3OutputPath, input),
+      scores.map((score) => JSON.stringify({ score })).join('\n'),
+    );
+    this.jobs.push({ kind: 'transform', name: p.TransformJobName });
+    return { TransformJobName: p.TransformJobName, TransformJobStatus: 'Completed' };
+  }
+
+  async createEndpointConfig(raw: unknown): Promise<unknown> {
+    const p = z
+      .looseObject({
+        EndpointConfigName: z.string(),
+        ProductionVariants: z.array(z.looseObject({ ModelName: z.string() })),
+      })
+      .parse(raw);
+    this.endpointConfigs.set(p.EndpointConfigName, p.ProductionVariants[0]!.ModelName);
+    return {};
+  }
+
+  async createEndpoint(raw: unknown): Promise<unknown> {
+    const p = z.looseObject({ EndpointName: z.string(), EndpointConfigName: z.string() }).parse(raw);
+    if (this.endpoints.has(p.EndpointName)) {
+      throw named(
+        'SageMaker.AmazonSageMakerException',
+        `Cannot create already existing endpoint ${p.EndpointName}`,
+      );
+    }
+    return this.setEndpoint(p.EndpointName, p.EndpointConfigName);
+  }
+
+  async updateEndpoint(raw: unknown): Promise<unknown> {
+    const p = z.looseObject({ EndpointName: z.string(), EndpointConfigName: z.string() }).parse(raw);
+    if (!this.endpoints.has(p.EndpointName))
+      throw named('SageMaker.AmazonSageMakerException', 'no such endpoint');
+    return this.setEndpoint(p.EndpointName, p.EndpointConfigName);
+  }
+
+  async describeEndpoint(raw: unknown): Promise<unknown> {
+    const p = z.looseObject({ EndpointName: z.string() }).parse(raw);
+    const e = this.endpoints.get(p.EndpointName);
+    if (!e) throw named('SageMaker.AmazonSageMakerException', `Could not find endpoint ${p.EndpointName}`);
+    return { EndpointName: p.EndpointName, EndpointConfigName: e.config, EndpointStatus: 'InService' };
+  }
+
+  private setEndpoint(name: string, config: string) {
+    const model = this.endpointConfigs.get(config);
+    if (!model) throw named('SageMaker.AmazonSageMakerException', `no endpoint config ${config}`);
+    this.endpoints.set(name, { config, model, updatedAt: this.clock() });
+    return { EndpointArn: `arn:aws:sagemaker:local:0:endpoint/${name}` };
+  }
+}
+
+/** An error whose name a workflow Catch can match (`SageMaker.…` as the service integration reports). */
+function named(name: string, message: string): Error {
+  const e = new Error(message);
+  e.name = name;
+  return e;
+}
+
+/** Object storage in memory, by URI. */
+export class MemoryObjectStore implements ObjectStore {
+  readonly objects = new Map<string, string>();
+  async get(uri: string) {
+    return this.objects.get(uri);
+  }
+  async put(uri: string, body: string) {
+    this.objects.set(uri, body);
+  }
+}
