@@ -57,7 +57,10 @@ export class LocalSageMaker {
     const detectors = new Map<string, ReturnType<typeof createDetector>>();
     manifest.rows.forEach(([deviceId, time], i) => {
       let d = detectors.get(deviceId);
-      if (!d) detectors.set(deviceId, (d = createDetector()));
+      if (!d) {
+        d = createDetector();
+        detectors.set(deviceId, d);
+      }
       const reading: Record<string, number> = {};
       TRAINING_MEASURES.forEach((m, k) => {
         reading[m] = values[i]![k]!;
