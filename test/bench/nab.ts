@@ -62,6 +62,10 @@ function main(): void {
   } else {
     files = runDetector(opts, windows);
   }
+  if (files.length === 0) {
+    console.log('no labelled file to score');
+    return;
+  }
   const results = scoreAllProfiles(files, profiles);
   const names: NabProfileName[] = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'];
   for (const name of names) {
@@ -109,4 +113,9 @@ function runDetector(opts: Options, windows: Readonly<Record<string, unknown>>):
   return files;
 }
 
-main();
+try {
+  main();
+} catch (error) {
+  console.error(`bench:nab: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}
