@@ -9,6 +9,7 @@ import { QueryApi } from './constructs/api/query-api';
 import { acknowledgeBucketPut } from './constructs/common/nag';
 import { ProjectFunction } from './constructs/common/project-function';
 import { SecureBucket } from './constructs/common/secure-bucket';
+import { EdgeProcessing } from './constructs/edge/edge-processing';
 import { TelemetryStream } from './constructs/ingest/telemetry-stream';
 import { DeviceFleet } from './constructs/iot/device-fleet';
 import { FleetProvisioning } from './constructs/iot/fleet-provisioning';
@@ -37,6 +38,7 @@ export class AiotStack extends Stack {
   public readonly fleet: DeviceFleet;
   public readonly provisioning: FleetProvisioning;
   public readonly rules: TopicRules;
+  public readonly edge: EdgeProcessing;
   public readonly workOrders: WorkOrderTable;
   public readonly alerts: AlertTopic;
   public readonly anomalyResponse: AnomalyResponse;
@@ -128,6 +130,9 @@ export class AiotStack extends Stack {
       eventRouter: this.eventRouter,
       errorBucket: this.quarantineBucket,
     });
+
+    // Edge processing on Greengrass v2: the anomaly-detector component deployed to the core devices' group.
+    this.edge = new EdgeProcessing(this, 'Edge', { namePrefix });
 
     // Acting on anomalies: work orders, alerts and the response workflow the event router starts.
     this.workOrders = new WorkOrderTable(this, 'WorkOrders', { encryptionKey: this.dataKey });

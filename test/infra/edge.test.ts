@@ -1,0 +1,186 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { COMPONENT_NAME, DEFAULT_EDGE_CONFIG } from '../../greengrass/anomaly-detector/config';
+import { EdgeProcessing } from '../../lib/constructs/edge/edge-processing';
+import { buildStack } from '../fixtures/stack';
+
+/** Joins an Fn::Join string into a readable one with tokens as <Ref>. */
+function flat(v: unknown): string {
+  if (typeof v === 'string') return v;
+  const o = v as Record<string, unknown>;
+  if (o['Fn::Join']) return (o['Fn::Join'] as [string, unknown[]])[1].map(flat).join('');
+  if (o.Ref) return `<${o.Ref}>`;
+  if (o['Fn::GetAtt']) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
+  if (o['Fn::Sub']) return String(o['Fn::Sub']);
+  return JSON.stringify(v);
+}
+
+function build(props: Partial<ConstructorParameters<typeof EdgeProcessing>[2]> = {}) {
+  const app = new App();
+  const stack = new Stack(app, 'edge-test');
+  const edge = new EdgeProcessing(stack, 'Edge', { namePrefix: 'aiot-test', ...props });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack, edge, template: Template.fromStack(stack) };
+}
+
+interface Recipe {
+  ComponentConfiguration: { DefaultConfiguration: Record<string, Record<string, Record<string, unknown>>> };
+  Manifests: { Artifacts: { URI: string; Unarchive: string }[]; Lifecycle: { Run: { Script: string } } }[];
+}
+
+function recipeOf(template: Template): Recipe {
+  const [version] = Object.values(template.findResources('AWS::GreengrassV2::ComponentVersion')) as {
+    Properties: { InlineRecipe: unknown };
+  }[];
+  return JSON.parse(flat(version!.Properties.InlineRecipe));
+}
+
+describe('edge processing infrastructure', () => {
+  let built: ReturnType<typeof build>;
+  beforeAll(() => {
+    built = build({ configuration: { windowMs: 30_000, detector: { learningPoints: 500 } } });
+  });
+
+  it('when synthesized, the component version carries the recipe inline with the artifact from the S3 asset', () => {
+    const recipe = recipeOf(built.template);
+    expect(recipe).toMatchObject({
+      RecipeFormatVersion: '2020-01-25',
+      ComponentName: COMPONENT_NAME,
+      ComponentVersion: built.edge.component.version,
+    });
+    const [manifest] = recipe.Manifests;
+    const uri: string = manifest.Artifacts[0].URI;
+    expect(uri).toMatch(new RegExp(`^s3://.+/${built.edge.component.artifact.assetHash}\\.zip$`));
+    expect(manifest.Artifacts[0].Unarchive).toBe('ZIP');
+    expect(manifest.Lifecycle.Run.Script).toBe(
+      `node {artifacts:decompressedPath}/${built.edge.component.artifact.assetHash}/index.js {work:path}`,
+    );
+    expect(recipe.ComponentConfiguration.DefaultConfiguration).toMatchObject({
+      sensorTopics: DEFAULT_EDGE_CONFIG.sensorTopics,
+      windowMs: DEFAULT_EDGE_CONFIG.windowMs,
+    });
+  });
+
+  it('when synthesized, IPC access is granted for the sensor topics, the local command and the cloud topics only', () => {
+    const access = recipeOf(built.template).ComponentConfiguration.DefaultConfiguration.accessControl;
+    const pubsub = Object.values(access['aws.greengrass.ipc.pubsub']) as {
+      operations: string[];
+      resources: string[];
+    }[];
+    expect(pubsub).toEqual([
+      expect.objectContaining({
+        operations: ['aws.greengrass#SubscribeToTopic'],
+        resources: ['dt/aiot/+/+/telemetry'],
+      }),
+      expect.objectContaining({
+        operations: ['aws.greengrass#PublishToTopic'],
+        resources: ['cmd/aiot/+/+/safe-mode'],
+      }),
+    ]);
+    expect(Object.values(access['aws.greengrass.ipc.mqttproxy'])).toEqual([
+      expect.objectContaining({
+        operations: ['aws.greengrass#PublishToIoTCore'],
+        resources: ['dt/aiot/+/+/aggregates', 'dt/aiot/+/+/events'],
+      }),
+    ]);
+  });
+
+  it('when the artifact or the recipe changes, the component version changes; when nothing changes, it stays', () => {
+    expect(built.edge.component.version).toMatch(/^1\.\d{1,6}\.\d{1,6}$/);
+    const again = build({ configuration: { windowMs: 30_000, detector: { learningPoints: 500 } } });
+    expect(again.edge.component.version).toBe(built.edge.component.version);
+    const otherDefaults = build({ defaultConfig: { ...DEFAULT_EDGE_CONFIG, windowMs: 10_000 } });
+    expect(otherDefaults.edge.component.version).not.toBe(built.edge.component.version);
+  });
+
+  it('when synthesized, the deployment targets the core-device thing group with the merge configuration as JSON', () => {
+    built.template.hasResourceProperties('AWS::IoT::ThingGroup', { ThingGroupName: 'aiot-test-edge-cores' });
+    const [deployment] = Object.values(built.template.findResources('AWS::GreengrassV2::Deployment')) as {
+      Properties: {
+        TargetArn: unknown;
+        Components: Record<string, { ComponentVersion: string; ConfigurationUpdate: { Merge: string } }>;
+        DeploymentPolicies: unknown;
+      };
+      DependsOn: string[];
+    }[];
+    expect(flat(deployment!.Properties.TargetArn)).toMatch(/:thinggroup\/aiot-test-edge-cores$/);
+    const spec = deployment!.Properties.Components[COMPONENT_NAME];
+    expect(spec.ComponentVersion).toBe(built.edge.component.version);
+    expect(JSON.parse(spec.ConfigurationUpdate.Merge)).toEqual({
+      windowMs: 30_000,
+      detector: { learningPoints: 500 },
+    });
+    expect(deployment!.Properties.DeploymentPolicies).toMatchObject({ FailureHandlingPolicy: 'ROLLBACK' });
+    const componentId = built.stack.getLogicalId(built.edge.component.componentVersion);
+    expect(deployment!.DependsOn).toContain(componentId);
+  });
+
+  it('when synthesized, the token exchange role is trusted by the IoT credentials provider through the role alias and reads only the artifact', () => {
+    built.template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: 'credentials.iot.amazonaws.com' } })],
+      },
+    });
+    built.template.hasResourceProperties('AWS::IoT::RoleAlias', {
+      RoleAlias: 'aiot-test-edge-tes',
+      RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('TokenExchangeRole'), 'Arn'] },
+    });
+    const [policy] = Object.values(built.template.findResources('AWS::IAM::Policy')) as {
+      Properties: { PolicyDocument: { Statement: { Action: string; Resource: unknown }[] } };
+    }[];
+    const statements = policy!.Properties.PolicyDocument.Statement;
+    expect(statements).toHaveLength(1);
+    expect(statements[0]!.Action).toBe('s3:GetObject');
+    expect(flat(statements[0]!.Resource)).toMatch(
+      new RegExp(`/${built.edge.component.artifact.assetHash}\\.zip$`),
+    );
+  });
+
+  it('when a core connects, its IoT policy is written with thing-name variables and allows the role alias only', () => {
+    const [policy] = Object.values(
+      built.template.findResources('AWS::IoT::Policy', { Properties: { PolicyName: 'aiot-test-edge-core' } }),
+    ) as {
+      Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } };
+    }[];
+    const statements = policy!.Properties.PolicyDocument.Statement.map((s) => ({
+      Action: s.Action,
+      Resource: ([] as unknown[]).concat(s.Resource).map(flat),
+    }));
+    const find = (action: string) =>
+      statements.find((s) => ([] as string[]).concat(s.Action).includes(action))!;
+    expect(find('iot:Connect').Resource).toEqual([
+      expect.stringMatching(/:client\/\$\{iot:Connection\.Thing\.ThingName\}\*$/),
+    ]);
+    const alias = built.stack.getLogicalId(built.edge.access.roleAlias);
+    expect(find('iot:AssumeRoleWithCertificate').Resource).toEqual([`<${alias}.RoleAliasArn>`]);
+    const publish = find('iot:Publish').Resource.map((r) => r.replace(/^.*:topic\//, ''));
+    expect(publish).toEqual(
+      expect.arrayContaining([
+        '$aws/things/${iot:Connection.Thing.ThingName}*/greengrassv2/health/json',
+        'dt/aiot/${iot:Connection.Thing.Attributes[site]}/*/aggregates',
+        'dt/aiot/${iot:Connection.Thing.Attributes[site]}/*/events',
+      ]),
+    );
+    expect(publish.every((t) => t.includes('${iot:Connection.Thing'))).toBe(true);
+  });
+
+  it('when cdk-nag AwsSolutions checks run, there is no finding', () => {
+    expect(() => built.app.synth()).not.toThrow();
+  });
+
+  it('when the aiot stack is built, it deploys the component to its own stage-named core group', () => {
+    const { stack, template } = buildStack({ stage: 'test' });
+    template().hasResourceProperties('AWS::GreengrassV2::Deployment', {
+      DeploymentName: 'aiot-test-edge',
+      Components: { [COMPONENT_NAME]: { ComponentVersion: stack.edge.component.version } },
+    });
+    template().hasResourceProperties('AWS::IoT::RoleAlias', { RoleAlias: 'aiot-test-edge-tes' });
+  });
+
+  it('when the merge configuration is invalid, synth fails naming the key', () => {
+    expect(() => build({ configuration: { windowMs: 10 } })).toThrow(
+      'invalid component configuration: windowMs',
+    );
+  });
+});
