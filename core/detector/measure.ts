@@ -106,7 +106,14 @@ export function updateMeasure(m: MeasureState, x: number, config: DetectorConfig
   if (m.width > 0) {
     const bin = binOf(m, x, config.bins);
     newLevel = count(m, LEVEL_KEY, bin) === 0;
-    seen = Number.isNaN(m.lastBin) ? 0 : count(m, m.lastBin, bin);
+    if (!Number.isNaN(m.lastBin)) {
+      const from = m.lastBin;
+      // A move one bin off at either end is nearly the same move: it counts half, so that
+      // familiarity does not hinge on where the grid lines happen to fall.
+      const near =
+        peek(m, from, bin - 1) + peek(m, from, bin + 1) + peek(m, from - 1, bin) + peek(m, from + 1, bin);
+      seen = count(m, from, bin) + NEIGHBOUR_WEIGHT * near;
+    }
     m.lastBin = bin;
   }
   const raw = surprise / (1 + seen);
@@ -164,11 +171,23 @@ function binOf(m: MeasureState, x: number, bins: number): number {
 /** Key of the level counts in the table (no bin is this far out: bins grow in octaves). */
 const LEVEL_KEY = 0x7fffffff;
 
-/** Counts the pair (from, to) in the hashed table; returns how often it was seen before. */
-function count(m: MeasureState, from: number, to: number): number {
+/** Weight of the moves one bin off in the familiarity of a move. */
+const NEIGHBOUR_WEIGHT = 0.5;
+
+function slotOf(m: MeasureState, from: number, to: number): number {
   let hash = Math.imul(0x811c9dc5 ^ (from + 0x9e3779b1), 0x01000193) >>> 0;
   hash = Math.imul(hash ^ (to + 0x7f4a7c15), 0x01000193) >>> 0;
-  const slot = (hash ^ (hash >>> 15)) & (m.moves.length - 1);
+  return (hash ^ (hash >>> 15)) & (m.moves.length - 1);
+}
+
+/** How often the pair (from, to) was counted. */
+function peek(m: MeasureState, from: number, to: number): number {
+  return m.moves[slotOf(m, from, to)];
+}
+
+/** Counts the pair (from, to) in the hashed table; returns how often it was seen before. */
+function count(m: MeasureState, from: number, to: number): number {
+  const slot = slotOf(m, from, to);
   const seen = m.moves[slot];
   if (seen < MAX_COUNT) m.moves[slot] = seen + 1;
   return seen;
