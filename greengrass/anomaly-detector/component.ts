@@ -130,13 +130,17 @@ export class AnomalyDetectorComponent {
     this.outbox.pump();
   }
 
-  /** Closes the open windows, writes the snapshot and stops listening. */
-  async stop(): Promise<void> {
+  /**
+   * Stops listening, closes the open windows, writes the snapshot and gives the cloud up to
+   * `drainTimeoutMs` to take what is queued; the rest stays on disk for the next start.
+   */
+  async stop(drainTimeoutMs = 3000): Promise<void> {
     clearInterval(this.windowTimer);
     clearInterval(this.snapshotTimer);
     await this.unsubscribe();
     this.flushWindows(Number.POSITIVE_INFINITY);
     this.saveSnapshot();
+    await this.outbox.drain(drainTimeoutMs);
     this.outbox.close();
   }
 

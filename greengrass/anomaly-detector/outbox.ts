@@ -84,6 +84,13 @@ export class CloudOutbox {
     }, this.retryMs);
   }
 
+  /** Waits until everything queued is sent, or `timeoutMs` passes. */
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    this.pump();
+    while (this.queue.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+
   /** Stops sending; what is left is written to disk for the next start. */
   close(): void {
     this.closed = true;
