@@ -15,10 +15,14 @@ import { DeviceFleet } from './constructs/iot/device-fleet';
 import { FleetProvisioning } from './constructs/iot/fleet-provisioning';
 import { TopicRules } from './constructs/iot/topic-rules';
 import { Operations } from './constructs/observability/operations';
+import { OperatorDashboard } from './constructs/operator/operator-dashboard';
+import { WorkOrderMirror } from './constructs/operator/work-order-mirror';
 import { TimestreamStore } from './constructs/storage/timestream-store';
 import { AlertTopic } from './constructs/workflows/alert-topic';
 import { AnomalyResponse } from './constructs/workflows/anomaly-response';
+import { Retraining } from './constructs/workflows/retraining';
 import { WorkOrderTable } from './constructs/workflows/work-order-table';
+import { ModelStorage } from './constructs/ml/model-storage';
 
 export interface AiotStackProps extends StackProps {
   readonly config: AiotConfig;
@@ -42,8 +46,12 @@ export class AiotStack extends Stack {
   public readonly workOrders: WorkOrderTable;
   public readonly alerts: AlertTopic;
   public readonly anomalyResponse: AnomalyResponse;
+  public readonly models: ModelStorage;
+  public readonly retraining: Retraining;
   public readonly queryApi: QueryApi;
   public readonly operations: Operations;
+  /** Present when `quicksightPrincipalArn` is set. */
+  public readonly operatorDashboard?: OperatorDashboard;
 
   constructor(scope: Construct, id: string, props: AiotStackProps) {
     super(scope, id, props);
@@ -150,12 +158,42 @@ export class AiotStack extends Stack {
     });
     this.anomalyResponse.grantStart(this.eventRouter);
 
+    // Keeping models fresh: scheduled retraining that deploys only a better model.
+    this.models = new ModelStorage(this, 'Models', { encryptionKey: this.dataKey, accessLogsBucket: accessLogs });
+    this.retraining = new Retraining(this, 'Retraining', {
+      namePrefix,
+      store: this.store,
+      workOrders: this.workOrders,
+      alerts: this.alerts,
+      storage: this.models,
+      encryptionKey: this.dataKey,
+      schedule: config.retrainingSchedule,
+      windowDays: config.trainingWindowDays,
+      inferenceMode: config.inferenceMode,
+      trainingInstanceType: config.trainingInstanceType,
+      inferenceInstanceType: config.inferenceInstanceType,
+      // The thing group the edge deployment targets (lib/constructs/edge/edge-deployment.ts).
+      edgeCoreGroupName: `${namePrefix}-edge-cores`,
+    });
+
     // How applications read what the platform knows (the same routes the local runtime serves).
     this.queryApi = new QueryApi(this, 'QueryApi', {
       store: this.store,
       workOrders: this.workOrders,
       jwt: apiJwt(config),
     });
+
+    // The operator view in QuickSight, opt-in: QuickSight needs an account subscription.
+    if (config.quicksightPrincipalArn) {
+      new WorkOrderMirror(this, 'WorkOrderMirror', { store: this.store, workOrders: this.workOrders });
+      this.operatorDashboard = new OperatorDashboard(this, 'OperatorDashboard', {
+        namePrefix,
+        principalArn: config.quicksightPrincipalArn,
+        store: this.store,
+        encryptionKey: this.dataKey,
+        measures: config.quicksightMeasures.split(','),
+      });
+    }
 
     // What operations watch. Keep it last: it alarms on every function the stack has by then.
     this.operations = new Operations(this, 'Operations', {

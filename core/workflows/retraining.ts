@@ -238,3 +238,19 @@ export const EdgeThresholdsSchema = z.object({
     .refine((t) => t.critical >= t.warning, 'critical must not be below warning'),
   runId: z.string().min(1),
 });
+
+/**
+ * The edge component's configuration merge with new detector thresholds: everything else the
+ * deployment merges stays; Greengrass merges it over the recipe defaults key by key.
+ */
+export function mergeEdgeThresholds(
+  existingMerge: string | undefined,
+  thresholds: { warning: number; critical: number },
+): string {
+  const base: Record<string, unknown> = existingMerge ? JSON.parse(existingMerge) : {};
+  const detector = typeof base.detector === 'object' && base.detector !== null ? base.detector : {};
+  return JSON.stringify({
+    ...base,
+    detector: { ...detector, severity: { warning: thresholds.warning, critical: thresholds.critical } },
+  });
+}

@@ -29,22 +29,64 @@ export class TimestreamHistoryReader implements HistoryReader {
       `SELECT * FROM "${this.databaseName}"."${this.tableName}" WHERE deviceId = '${deviceId}' ` +
       `AND time BETWEEN from_milliseconds(${Math.floor(sinceMs)}) AND from_milliseconds(${Math.floor(untilMs)}) ` +
       `ORDER BY time DESC LIMIT ${MAX_HISTORY_ROWS}`;
+    return (await this.query(sql)).reverse();
+  }
+
+  /** Every device's readings in [since, until), oldest first, at most `maxRows`. */
+  async range(sinceMs: number, untilMs: number, maxRows: number): Promise<TelemetryRecord[]> {
+    const sql =
+      `SELECT * FROM "${this.databaseName}"."${this.tableName}" ` +
+      `WHERE time >= from_milliseconds(${Math.floor(sinceMs)}) AND time < from_milliseconds(${Math.floor(untilMs)}) ` +
+      `ORDER BY time ASC LIMIT ${Math.floor(maxRows)}`;
+    return this.query(sql);
+  }
+
+  private async query(sql: string): Promise<TelemetryRecord[]> {
     const out: TelemetryRecord[] = [];
     let NextToken: string | undefined;
     do {
       const res = await this.client.send(new QueryCommand({ QueryString: sql, NextToken }));
-      const columns = res.ColumnInfo ?? [];
-      for (const row of res.Rows ?? [])
-        out.push(
-          toRecord(
-            columns.map((c) => c.Name ?? ''),
-            row.Data ?? [],
-          ),
-        );
+      const names = (res.ColumnInfo ?? []).map((c) => c.Name ?? '');
+      for (const row of res.Rows ?? []) out.push(toRecord(names, row.Data ?? []));
       NextToken = res.NextToken;
     } while (NextToken);
-    return out.reverse();
+    return out;
   }
+}
+
+/**
+ * Timestream UNLOAD of the training rows: one CSV line per reading that has every training
+ * measure (no header, as Random Cut Forest reads it), encrypted with the project key.
+ */
+export function unloadStatement(o: {
+  database: string;
+  table: string;
+  measures: readonly string[];
+  sinceMs: number;
+  untilMs: number;
+  s3Uri: string;
+  kmsKeyArn: string;
+}): string {
+  for (const m of o.measures)
+    if (!/^[a-z][a-z0-9_]{0,63}$/.test(m)) throw new Error(`invalid measure name ${m}`);
+  if (!/^s3:\/\/[a-z0-9.-]+\/[A-Za-z0-9/_.-]*$/.test(o.s3Uri))
+    throw new Error(`invalid UNLOAD target ${o.s3Uri}`);
+  const present = o.measures.map((m) => `${m} IS NOT NULL`).join(' AND ');
+  return (
+    `UNLOAD(SELECT ${o.measures.join(', ')} FROM "${o.database}"."${o.table}" ` +
+    `WHERE time >= from_milliseconds(${Math.floor(o.sinceMs)}) AND time < from_milliseconds(${Math.floor(o.untilMs)}) ` +
+    `AND ${present} ORDER BY time) TO '${o.s3Uri}' WITH (format = 'CSV', include_header = 'false', ` +
+    `compression = 'NONE', encryption = 'SSE_KMS', kms_key = '${o.kmsKeyArn}')`
+  );
+}
+
+/** Runs an UNLOAD; it answers with one row (rows, metadataFile, manifestFile): the rows written. */
+export async function runUnload(client: TimestreamQueryClient, statement: string): Promise<number> {
+  const res = await client.send(new QueryCommand({ QueryString: statement }));
+  const at = (res.ColumnInfo ?? []).findIndex((c) => c.Name === 'rows');
+  const rows = Number(at >= 0 ? res.Rows?.[0]?.Data?.[at]?.ScalarValue : undefined);
+  if (!Number.isFinite(rows)) throw new Error('UNLOAD returned no row count');
+  return rows;
 }
 
 const NOT_MEASURES = new Set(['deviceId', 'site', 'time', 'measure_name', 'seq']);

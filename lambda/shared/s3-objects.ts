@@ -1,0 +1,29 @@
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { ObjectStore } from '../../core/workflows/retraining';
+
+export function parseS3Uri(uri: string): { Bucket: string; Key: string } {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (!m) throw new Error(`not an s3://bucket/key URI: ${uri}`);
+  return { Bucket: m[1]!, Key: m[2]! };
+}
+
+/** The ObjectStore port on S3 (buckets encrypt with their default KMS key). */
+export class S3ObjectStore implements ObjectStore {
+  constructor(private readonly client: S3Client) {}
+
+  async get(uri: string): Promise<string | undefined> {
+    try {
+      const res = await this.client.send(new GetObjectCommand(parseS3Uri(uri)));
+      return await res.Body!.transformToString('utf8');
+    } catch (err) {
+      if (err instanceof NoSuchKey) return undefined;
+      throw err;
+    }
+  }
+
+  async put(uri: string, body: string): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({ ...parseS3Uri(uri), Body: body, ContentType: 'text/plain' }),
+    );
+  }
+}
