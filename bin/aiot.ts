@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { telemetryJsonSchema } from '../core/telemetry';
 import { registerDeviceCommands } from '../device/cli';
+import { registerLocalCommands } from '../local/cli';
 
 const program = new Command()
   .name('aiot')
@@ -20,6 +21,7 @@ program
   });
 
 registerDeviceCommands(program);
+registerLocalCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`aiot: ${e instanceof Error ? e.message : String(e)}`);

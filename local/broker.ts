@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
+import mqtt from 'mqtt';
+import { devicePublishAllowed, deviceSubscribeAllowed } from '../core/topics';
+
+/** One MQTT message as the runtime sees it arrive. */
+export interface InboundMessage {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly clientId: string;
+  /** Epoch ms when the broker took it. */
+  readonly receivedAt: number;
+}
+
+/** A publish a client was refused, kept so the runtime can show and quarantine it. */
+export interface RefusedPublish extends InboundMessage {
+  readonly reason: string;
+}
+
+export interface MessageBus {
+  /** The URL devices and tools connect to. */
+  readonly url: string;
+  /** URL with the gateway's credentials, for the edge component (may act for every device). */
+  readonly gatewayUrl: string;
+  /** Called for every message a client publishes (outside clients included). */
+  onMessage(listener: (m: InboundMessage) => void): void;
+  /** Called for every publish refused by the per-device topic rule. */
+  onRefused(listener: (m: RefusedPublish) => void): void;
+  /** Publishes on behalf of the platform (commands to devices). */
+  publish(topic: string, payload: string | Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface EmbeddedBrokerOptions {
+  /** @default 1883 */
+  readonly port?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  readonly clock?: () => number;
+}
+
+const GATEWAY_USER = 'aiot-gateway';
+
+/**
+ * The embedded broker (aedes, MQTT 3.1.1) with the IoT policy's per-device rule: a client may
+ * publish and subscribe only under the device id it connected with, exactly what
+ * `${iot:Connection.Thing.ThingName}` allows in IoT Core. The one exception is the gateway (the
+ * edge component, like a Greengrass core), which proves itself with a secret made per run.
+ */
+export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Promise<MessageBus> {
+  const { Aedes } = require('aedes') as typeof import('aedes');
+  const clock = opts.clock ?? Date.now;
+  const host = opts.host ?? '127.0.0.1';
+  const secret = randomBytes(16).toString('hex');
+  const gateways = new WeakSet<object>();
+  const listeners: ((m: InboundMessage) => void)[] = [];
+  const refusedListeners: ((m: RefusedPublish) => void)[] = [];
+
+  const aedes = await Aedes.createBroker({
+    maxClientsIdLength: 128,
+    drainTimeout: 10_000,
+    concurrency: 1000,
+  });
+  aedes.authenticate = (client, username, password, done) => {
+    if (username === GATEWAY_USER) {
+      if (password?.toString() !== secret) {
+        const err = Object.assign(new Error('bad gateway credentials'), { returnCode: 4 });
+        return done(err as never, false);
+      }
+      gateways.add(client);
+    }
+    done(null, true);
+  };
+  aedes.authorizePublish = (client, packet, done) => {
+    if (!client) return done(null);
+    if (packet.topic.startsWith('$SYS/')) return done(new Error('$SYS/ topic is reserved'));
+    if (!gateways.has(client) && !devicePublishAllowed(client.id, packet.topic)) {
+      const refused: RefusedPublish = {
+        topic: packet.topic,
+        payload: Buffer.from(packet.payload),
+        clientId: client.id,
+        receivedAt: clock(),
+        reason: `client ${client.id} may not publish on ${packet.topic} (a device publishes only under its own id)`,
+      };
+      for (const l of refusedListeners) l(refused);
+      return done(new Error(refused.reason));
+    }
+    done(null);
+  };
+  aedes.authorizeSubscribe = (client, sub, done) => {
+    if (!client || gateways.has(client) || deviceSubscribeAllowed(client.id, sub.topic))
+      return done(null, sub);
+    done(new Error(`client ${client.id} may not subscribe to ${sub.topic}`), null);
+  };
+  aedes.on('publish', (packet, client) => {
+    if (!client) return;
+    const m: InboundMessage = {
+      topic: packet.topic,
+      payload: Buffer.from(packet.payload),
+      clientId: client.id,
+      receivedAt: clock(),
+    };
+    for (const l of listeners) l(m);
+  });
+
+  const server: Server = createServer(aedes.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 1883, host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : (opts.port ?? 1883);
+
+  return {
+    url: `mqtt://${host}:${port}`,
+    gatewayUrl: `mqtt://${GATEWAY_USER}:${secret}@${host}:${port}`,
+    onMessage: (l) => void listeners.push(l),
+    onRefused: (l) => void refusedListeners.push(l),
+    publish: (topic, payload) =>
+      new Promise((resolve, reject) =>
+        aedes.publish(
+          { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false },
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      ),
+    close: async () => {
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * An external broker (mosquitto, another aedes, …) by URL: the runtime subscribes to every
+ * topic (and to Basic Ingest topics, which `#` does not match) and publishes through it. The
+ * per-device rule is then the broker's own configuration.
+ */
+export async function connectExternalBroker(
+  url: string,
+  clock: () => number = Date.now,
+): Promise<MessageBus> {
+  const listeners: ((m: InboundMessage) => void)[] = [];
+  const client = mqtt.connect(url, {
+    clientId: `aiot-runtime-${randomBytes(4).toString('hex')}`,
+    reconnectPeriod: 1000,
+  });
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+  await client.subscribeAsync(['#', '$aws/rules/#'], { qos: 1 });
+  client.on('message', (topic, payload) => {
+    // The external broker does not tell who published; the topic's device stands in.
+    const m: InboundMessage = {
+      topic,
+      payload,
+      clientId: topic.split('/')[3] ?? 'unknown',
+      receivedAt: clock(),
+    };
+    for (const l of listeners) l(m);
+  });
+  return {
+    url,
+    gatewayUrl: url,
+    onMessage: (l) => void listeners.push(l),
+    onRefused: () => {},
+    publish: async (topic, payload) => {
+      await client.publishAsync(topic, payload, { qos: 1 });
+    },
+    close: async () => {
+      await client.endAsync();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { type CompiledRule, compileRule, compileTemplate, type RuleInput, runRule } from '../core/iot-sql';
+import { RULES, type RuleId, ruleName } from '../core/rules';
+import { splitBasicIngest } from '../core/topics';
+import type { InboundMessage } from './broker';
+
+/** What a rule's action does locally (Kinesis PutRecord, a Lambda invoke, …). */
+export interface LocalRuleActions {
+  readonly telemetry: (output: Uint8Array, partitionKey: string, m: InboundMessage) => void | Promise<void>;
+  readonly events: (output: Uint8Array, m: InboundMessage) => void | Promise<void>;
+  /** The error action: a message a rule failed on, with the reason. */
+  readonly error: (rule: string, reason: string, m: InboundMessage) => void | Promise<void>;
+}
+
+interface LoadedRule {
+  readonly id: RuleId;
+  readonly name: string;
+  readonly compiled: CompiledRule;
+  readonly partitionKey?: (input: RuleInput) => string;
+}
+
+/** The outcome of one message: which rules took it and whether any failed. */
+export interface RuleDispatch {
+  readonly matched: readonly RuleId[];
+  readonly failed: readonly RuleId[];
+}
+
+/**
+ * The local rules engine: the stack's own rule definitions (`core/rules.ts`), compiled once at
+ * start-up (an unsupported construct stops the runtime there, naming it) and run on every
+ * message. Basic Ingest topics go to the named rule only, which sees the topic without the prefix.
+ */
+export class LocalRulesEngine {
+  private readonly rules: LoadedRule[];
+
+  constructor(
+    stage: string,
+    private readonly actions: LocalRuleActions,
+  ) {
+    this.rules = (Object.keys(RULES) as RuleId[]).map((id) => {
+      const def = RULES[id];
+      return {
+        id,
+        name: ruleName(stage, id),
+        compiled: compileRule(def.sql),
+        partitionKey: def.partitionKey ? compileTemplate(def.partitionKey) : undefined,
+      };
+    });
+  }
+
+  /** Runs every rule the message is for and their actions; action failures go to the error action. */
+  async dispatch(m: InboundMessage): Promise<RuleDispatch> {
+    const basic = splitBasicIngest(m.topic);
+    const topic = basic?.topic ?? m.topic;
+    const candidates = basic ? this.rules.filter((r) => r.name === basic.ruleName) : this.rules;
+    if (basic && candidates.length === 0) {
+      await this.actions.error(basic.ruleName, `no rule named ${basic.ruleName} (Basic Ingest)`, m);
+      return { matched: [], failed: [] };
+    }
+    const input: RuleInput = { topic, payload: m.payload, clientId: m.clientId, timestamp: m.receivedAt };
+    const matched: RuleId[] = [];
+    const failed: RuleId[] = [];
+    for (const rule of candidates) {
+      const result = runRule(rule.compiled, input);
+      if (result.status === 'no-match') continue;
+      matched.push(rule.id);
+      try {
+        if (result.status === 'error') throw new Error(result.reason);
+        if (rule.id === 'telemetry')
+          await this.actions.telemetry(result.output, rule.partitionKey!(input), m);
+        else await this.actions.events(result.output, m);
+      } catch (e) {
+        failed.push(rule.id);
+        await this.actions.error(rule.name, (e as Error).message, m);
+      }
+    }
+    return { matched, failed };
+  }
+}

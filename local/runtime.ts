@@ -1,0 +1,412 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { AnomalyEvent } from '../core/events';
+import { composeQueryStore } from '../core/query/model';
+import { quarantineItem, type TelemetryRecord } from '../core/store';
+import { parseDeviceTopic } from '../core/topics';
+import { Fleet, type FleetSummary } from '../device/simulator/fleet';
+import type { FaultRecord, ScenarioInput } from '../device/simulator/scenario';
+import { AnomalyDetectorComponent } from '../greengrass/anomaly-detector/component';
+import { MqttTransport } from '../greengrass/anomaly-detector/mqtt-transport';
+import { makeHandler as makeEventRouter } from '../lambda/event-router/handler';
+import { makeHandler as makeStreamProcessor } from '../lambda/stream-processor/handler';
+import { connectExternalBroker, type InboundMessage, type MessageBus, startEmbeddedBroker } from './broker';
+import { type DetectionReport, detectionReport } from './detection';
+import { LocalRulesEngine } from './rules-engine';
+import { localScenario } from './scenario';
+import { type LocalStore, openLocalStore } from './store';
+import { LocalStream } from './stream';
+import { startWebServer, type WebServer } from './web/server';
+import { createLocalWorkflows, type LocalWorkflows } from './workflows';
+
+export interface LocalRuntimeOptions {
+  /** Simulated devices; 0 runs the platform alone, for outside devices. @default 6 */
+  readonly devices?: number;
+  /** Stops by itself after this many seconds of fleet time; runs until stopped when absent. */
+  readonly durationS?: number;
+  /** Readings per second per simulated device. @default 2 */
+  readonly rateHz?: number;
+  /** @default 1 */
+  readonly seed?: number;
+  /** A scenario (device/scenarios/*.json) instead of the default fleet. */
+  readonly scenario?: ScenarioInput;
+  /** Dashboard port; 0 picks a free one. @default 8080 */
+  readonly webPort?: number;
+  /** Embedded broker port; 0 picks a free one. @default 1883 */
+  readonly mqttPort?: number;
+  /** An external broker instead of the embedded one. */
+  readonly brokerUrl?: string;
+  /** Where the store, device queues and edge state live. @default '.aiot' */
+  readonly dataDir?: string;
+  /** The stage the rule names are made for (Basic Ingest topics name it). @default 'local' */
+  readonly stage?: string;
+  /** Told about progress and problems. */
+  readonly log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/** Counters kept independently at each stage of the pipeline. */
+export interface PipelineCounters {
+  /** Messages clients published that a rule took (or the topic rule refused). */
+  published: number;
+  /** Messages whose content reached the store (telemetry written, anomaly events recorded). */
+  stored: number;
+  /** Messages kept in the quarantine with a reason. */
+  quarantined: number;
+  /** Messages the stream processor kept failing on (the dead-letter queue in AWS). */
+  deadLettered: number;
+  /** Messages on topics no rule takes (aggregates, command replies, …). */
+  unrouted: number;
+  readingsStored: number;
+  anomalies: number;
+  workflowsStarted: number;
+}
+
+export interface RuntimeReport {
+  readonly devices: number;
+  readonly durationSeconds: number;
+  readonly messages: { published: number; stored: number; quarantined: number; lost: number };
+  readonly detection: Omit<DetectionReport, 'perFault'>;
+  readonly throughput: { messagesPerSecond: number };
+  readonly workflows: { started: number; succeeded: number; failed: number };
+}
+
+export interface RuntimeStatus {
+  readonly startedAt: number;
+  readonly elapsedS: number;
+  readonly durationS?: number;
+  readonly brokerUrl: string;
+  readonly dashboardUrl: string;
+  readonly counters: PipelineCounters;
+  readonly pendingInStream: number;
+  readonly fleet?: ReturnType<Fleet['progress']>;
+  readonly edge?: ReturnType<AnomalyDetectorComponent['stats']>;
+  readonly groundTruth: readonly FaultRecord[];
+}
+
+const DRAIN_TIMEOUT_MS = 15_000;
+
+/**
+ * The whole platform on one machine: embedded broker (or an external one) → the stack's rules
+ * evaluated locally → a local stream → the very stream-processor handler → the local store;
+ * edge events → the very event-router handler → the ASL workflows; the Greengrass component's
+ * logic over MQTT; a simulated fleet; the dashboard and the query API.
+ */
+export class LocalRuntime {
+  readonly counters: PipelineCounters = {
+    published: 0,
+    stored: 0,
+    quarantined: 0,
+    deadLettered: 0,
+    unrouted: 0,
+    readingsStored: 0,
+    anomalies: 0,
+    workflowsStarted: 0,
+  };
+  private readonly anomalies: AnomalyEvent[] = [];
+  private readonly pendingDispatch = new Set<Promise<unknown>>();
+  private startedAt = 0;
+  private stopping: Promise<RuntimeReport> | undefined;
+  /** The simulated fleet's own account of the run, once stopped. */
+  fleetSummary: FleetSummary | undefined;
+
+  private constructor(
+    readonly options: LocalRuntimeOptions,
+    readonly store: LocalStore,
+    readonly bus: MessageBus,
+    readonly stream: LocalStream,
+    readonly workflows: LocalWorkflows,
+    readonly edge: AnomalyDetectorComponent,
+    private readonly edgeTransport: MqttTransport,
+    readonly web: WebServer,
+    readonly fleet: Fleet | undefined,
+  ) {}
+
+  static async start(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+    const log = options.log ?? (() => {});
+    const dataDir = path.resolve(options.dataDir ?? '.aiot');
+    fs.mkdirSync(dataDir, { recursive: true });
+    const stage = options.stage ?? 'local';
+    const store = openLocalStore(path.join(dataDir, 'aiot.db'));
+    const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
+    try {
+      const bus = options.brokerUrl
+        ? await connectExternalBroker(options.brokerUrl)
+        : await startEmbeddedBroker({ port: options.mqttPort ?? 1883 });
+      cleanup.push(() => bus.close());
+
+      // The holder lets handlers built before the runtime object report into its counters.
+      const holder: { rt?: LocalRuntime } = {};
+      const count = (k: keyof PipelineCounters, n = 1) => {
+        if (holder.rt) holder.rt.counters[k] += n;
+      };
+
+      const workflows = createLocalWorkflows({
+        db: store.db,
+        publish: (topic, payload) => bus.publish(topic, payload),
+        history: { recent: async (id, since, until) => readHistory(store, id, since, until) },
+        readings: async (since, until) => readHistory(store, undefined, since, until),
+      });
+
+      const streamProcessor = makeStreamProcessor({
+        store: store.telemetry,
+        quarantine: store.quarantine,
+        onOutcome: (outcome) => {
+          if (outcome.status === 'stored') {
+            count('stored');
+            count('readingsStored', outcome.stored);
+          } else count('quarantined');
+        },
+      });
+      const stream = new LocalStream((event) => streamProcessor(event), { batchWindowMs: 20 });
+
+      const eventRouter = makeEventRouter({
+        events: store.events,
+        quarantine: store.quarantine,
+        onAnomaly: async (event) => {
+          holder.rt?.anomalies.push(event);
+          count('anomalies');
+          const started = workflows.startAnomalyResponse(event);
+          if (started.started) count('workflowsStarted');
+        },
+      });
+
+      const rules = new LocalRulesEngine(stage, {
+        telemetry: (output, partitionKey) => stream.put(partitionKey, output),
+        events: async (output) => {
+          const res = await eventRouter(JSON.parse(Buffer.from(output).toString('utf8')));
+          count(res.status === 'routed' ? 'stored' : 'quarantined');
+        },
+        error: async (rule, reason, m) => {
+          await store.quarantine.put([
+            quarantineItem(m.payload, {
+              source: 'rule-error',
+              reason: `${rule}: ${reason}`,
+              receivedAt: m.receivedAt,
+              topic: m.topic,
+            }),
+          ]);
+          count('quarantined');
+        },
+      });
+
+      bus.onRefused((m) => {
+        count('published');
+        count('quarantined');
+        void store.quarantine.put([
+          quarantineItem(m.payload, {
+            source: 'broker',
+            reason: m.reason,
+            receivedAt: m.receivedAt,
+            topic: m.topic,
+          }),
+        ]);
+      });
+      bus.onMessage((m) => {
+        const rt = holder.rt;
+        if (!rt) return;
+        const p = rt
+          .route(rules, m)
+          .catch((e: unknown) => log('error', `routing ${m.topic}: ${(e as Error).message}`));
+        rt.pendingDispatch.add(p);
+        void p.finally(() => rt.pendingDispatch.delete(p));
+      });
+
+      const edgeTransport = await MqttTransport.connect({ localUrl: bus.gatewayUrl, clientId: 'aiot-edge' });
+      cleanup.push(() => edgeTransport.close());
+      const edge = new AnomalyDetectorComponent({
+        transport: edgeTransport,
+        stateDir: path.join(dataDir, 'edge'),
+        logger: (level, message) => log(level, `edge: ${message}`),
+      });
+      await edge.start();
+      cleanup.push(() => edge.stop());
+
+      const devices = options.devices ?? 6;
+      const rateHz = options.rateHz ?? 2;
+      const seed = options.seed ?? 1;
+      const fleet =
+        devices > 0
+          ? new Fleet({
+              broker: bus.url,
+              scenario:
+                options.scenario ?? localScenario({ devices, durationS: options.durationS, rateHz, seed }),
+              ...(options.scenario && { devices, durationS: options.durationS, seed }),
+              stateDir: path.join(dataDir, 'devices'),
+              truthFile: path.join(dataDir, 'ground-truth.json'),
+              stage,
+            })
+          : undefined;
+
+      const queries = composeQueryStore(store.query, workflows.workOrders);
+      const web = await startWebServer({
+        port: options.webPort ?? 8080,
+        queries,
+        status: () => holder.rt!.status(),
+        live: () => holder.rt!.liveState(),
+      });
+      cleanup.push(() => web.close());
+
+      const rt = new LocalRuntime(options, store, bus, stream, workflows, edge, edgeTransport, web, fleet);
+      holder.rt = rt;
+      rt.startedAt = Date.now();
+      if (fleet) {
+        await fleet.start();
+        rt.startedAt = fleet.startedAt;
+      }
+      log('info', `broker ${bus.url} · dashboard ${web.url} · ${devices} simulated devices`);
+      return rt;
+    } catch (e) {
+      for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** One message from a client: counted, then through the rules; command replies to the workflows. */
+  private async route(rules: LocalRulesEngine, m: InboundMessage): Promise<void> {
+    const device = parseDeviceTopic(m.topic);
+    if (device?.direction === 'cmd') {
+      if (device.response) await this.workflows.handleCommandResponse(m.topic, m.payload);
+      return;
+    }
+    const dispatch = await rules.dispatch(m);
+    if (dispatch.matched.length === 0 && !m.topic.startsWith('$aws/rules/')) {
+      this.counters.unrouted++;
+      return;
+    }
+    this.counters.published++;
+  }
+
+  /** Resolves when the fleet's run is over (immediately when there is no fleet or no duration). */
+  async finished(): Promise<void> {
+    if (this.fleet && this.options.durationS !== undefined) await this.fleet.done;
+  }
+
+  status(): RuntimeStatus {
+    const now = Date.now();
+    return {
+      startedAt: this.startedAt,
+      elapsedS: (now - this.startedAt) / 1000,
+      durationS: this.options.durationS,
+      brokerUrl: this.bus.url,
+      dashboardUrl: this.web.url,
+      counters: { ...this.counters },
+      pendingInStream: this.stream.pending,
+      fleet: this.fleet?.progress(),
+      edge: this.edge.stats(),
+      groundTruth: this.fleet?.groundTruth ?? [],
+    };
+  }
+
+  /** What the dashboard shows live besides the query API. */
+  liveState() {
+    return {
+      status: this.status(),
+      anomalies: this.anomalies.slice(-50).reverse(),
+      runs: this.workflows.runs().slice(-30).reverse(),
+      notifications: this.workflows.notifications().slice(-20).reverse(),
+      quarantine: this.store.quarantine.list({ limit: 20 }).items,
+      quarantineBySource: this.store.quarantine.countsBySource(),
+      deadLetters: this.stream.dead().length,
+    };
+  }
+
+  /**
+   * Stops the fleet (its queues drain), waits until every message in flight has reached the
+   * store, the quarantine or the dead-letter list, lets running workflows end (bounded), then
+   * closes everything and returns the report.
+   */
+  stop(): Promise<RuntimeReport> {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  private async stopOnce(): Promise<RuntimeReport> {
+    const endedAt = Date.now();
+    if (this.fleet) this.fleetSummary = await this.fleet.stop();
+    await this.settle();
+    await this.edge.stop();
+    // The edge's last windows and events are in flight now.
+    await new Promise((r) => setTimeout(r, 300));
+    await this.settle();
+    await Promise.race([this.workflows.idle(), new Promise((r) => setTimeout(r, 5000))]);
+    this.stream.stop();
+    this.counters.deadLettered = this.stream.dead().length;
+    const report = this.report(endedAt);
+    await this.edgeTransport.close().catch(() => {});
+    await this.web.close();
+    await this.bus.close();
+    this.store.close();
+    return report;
+  }
+
+  /** Waits until the broker's deliveries and the stream are empty (bounded). */
+  private async settle(): Promise<void> {
+    const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      await Promise.all([...this.pendingDispatch]);
+      await Promise.race([this.stream.drained(), new Promise((r) => setTimeout(r, 500))]);
+      // Quiet for a moment: nothing new arrived while we waited.
+      const before = this.counters.published + this.counters.unrouted;
+      await new Promise((r) => setTimeout(r, 150));
+      if (
+        this.pendingDispatch.size === 0 &&
+        this.stream.pending === 0 &&
+        before === this.counters.published + this.counters.unrouted
+      ) {
+        return;
+      }
+    }
+  }
+
+  report(endedAt = Date.now()): RuntimeReport {
+    const c = this.counters;
+    const durationSeconds = Math.max(0.001, (endedAt - this.startedAt) / 1000);
+    const runs = this.workflows.runs();
+    const detection = detectionReport(this.fleet?.groundTruth ?? [], this.anomalies);
+    const { perFault: _perFault, ...summary } = detection;
+    return {
+      devices: this.fleet?.scenario.devices ?? 0,
+      durationSeconds: Math.round(durationSeconds * 10) / 10,
+      messages: {
+        published: c.published,
+        stored: c.stored,
+        quarantined: c.quarantined,
+        lost: c.published - c.stored - c.quarantined,
+      },
+      detection: summary,
+      throughput: { messagesPerSecond: Math.round((c.published / durationSeconds) * 10) / 10 },
+      workflows: {
+        started: c.workflowsStarted,
+        succeeded: runs.filter((r) => r.status === 'succeeded').length,
+        failed: runs.filter((r) => r.status === 'failed').length,
+      },
+    };
+  }
+}
+
+function readHistory(
+  store: LocalStore,
+  deviceId: string | undefined,
+  since: number,
+  until: number,
+): TelemetryRecord[] {
+  const rows = store.db
+    .prepare(
+      `SELECT device_id, site, time, seq, measures FROM readings
+       WHERE time >= ? AND time < ? ${deviceId ? 'AND device_id = ?' : ''} ORDER BY time LIMIT 200000`,
+    )
+    .all(...(deviceId ? [since, until, deviceId] : [since, until])) as {
+    device_id: string;
+    site: string;
+    time: number;
+    seq: number;
+    measures: string;
+  }[];
+  return rows.map((r) => ({
+    deviceId: r.device_id,
+    site: r.site,
+    time: r.time,
+    seq: r.seq,
+    measures: JSON.parse(r.measures),
+  }));
+}
