@@ -135,7 +135,7 @@ export class LocalStream {
         const first = Math.min(
           ...failed.map((f) => batch.findIndex((r) => r.kinesis.sequenceNumber === f.itemIdentifier)),
         );
-        done = first < 0 ? 0 : first;
+        done = Math.max(first, 0);
         failure = 'the handler reported the record as failed';
       }
     } catch (e) {
