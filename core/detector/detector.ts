@@ -153,7 +153,7 @@ function step(s: DetectorState, value: DetectorInput, timestampMs?: number): num
  */
 export function scoreOf(logTail: number): number {
   const digits = Math.max(0, -logTail / Math.LN10);
-  return digits / (digits + HALF_SCORE_DIGITS);
+  return Number.isFinite(digits) ? digits / (digits + HALF_SCORE_DIGITS) : 1;
 }
 
 function noteTime(s: DetectorState, timestampMs?: number): boolean {

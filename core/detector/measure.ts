@@ -1,6 +1,6 @@
 /**
- * The model of one measure (one numeric stream). Two cheap online views of surprise are
- * turned into a tail probability:
+ * The model of one measure (one numeric stream): cheap online views of surprise, turned
+ * into a tail probability.
  *
  * - Move surprise. The forecast is the previous value (random walk), so a level shift is
  *   flagged at its onset and not for as long as a smoothed level lags behind; a value back
@@ -14,7 +14,7 @@
  * - Anomaly likelihood (after HTM): each surprise is compared with the long-term mean and
  *   spread of surprises of the same series, so a bursty series needs a larger jump than a
  *   quiet one before its tail probability becomes small.
- * - Level novelty: a value in a bin never visited since learning began, or beyond every
+ * - Level novelty: a value in a bin never visited since the grid was fixed, or beyond every
  *   value seen so far by more than 5 % of the range seen (the "spatial anomaly" of NAB's
  *   HTM detector), is an anomaly whatever its move.
  */
@@ -45,6 +45,7 @@ export interface MeasureState {
   count: number;
 }
 
+/** Counts saturate here: past it a move is simply very familiar, and the JSON stays small. */
 const MAX_COUNT = 65535;
 /** Caps a surprise (in typical errors) so one absurd value cannot blind the statistics. */
 const MAX_SURPRISE = 50;
@@ -60,6 +61,8 @@ const RANGE_TOLERANCE = 0.05;
  * level), growing with how far the value lies beyond the range seen.
  */
 const NOVELTY_DIGITS = 20;
+/** Beyond this many ranges out, a value is not ranked any higher (keeps the arithmetic finite). */
+const MAX_BEYOND = 1e6;
 
 /** A fresh measure state. */
 export function newMeasure(config: DetectorConfig): MeasureState {
@@ -95,7 +98,7 @@ export function updateMeasure(m: MeasureState, x: number, config: DetectorConfig
   const learning = m.n <= config.learningPoints;
 
   const span = m.max - m.min;
-  const beyond = span > 0 ? Math.max(x - m.max, m.min - x) / span : 0;
+  const beyond = span > 0 ? Math.min(Math.max(x - m.max, m.min - x) / span, MAX_BEYOND) : 0;
   if (x < m.min) m.min = x;
   if (x > m.max) m.max = x;
   if (m.n === half) fixGrid(m, config);
@@ -146,7 +149,8 @@ function moveSurprise(m: MeasureState, x: number, config: DetectorConfig): numbe
   // A value back where it was two steps ago is the end of a one-point spike, which was
   // already surprising once; it is not a second surprise.
   const back = Number.isNaN(m.beforeLast) ? Number.POSITIVE_INFINITY : Math.abs(x - m.beforeLast);
-  const error = Math.min(Math.abs(x - m.last), back);
+  // Capped so that values near the float limits cannot overflow the statistics to NaN.
+  const error = Math.min(Math.abs(x - m.last), back, Number.MAX_VALUE / 4);
   const scale = m.absError + 1e-12 * (1 + Math.abs(m.last));
   const surprise = m.n > 2 ? Math.min(error / scale, MAX_SURPRISE) : 0;
   const alpha = Math.max(1 / m.n, 1 - 2 ** (-1 / config.residualHalfLife));
@@ -163,6 +167,7 @@ function moveSurprise(m: MeasureState, x: number, config: DetectorConfig): numbe
  */
 function binOf(m: MeasureState, x: number, bins: number): number {
   const u = (x - m.origin) / m.width;
+  if (!Number.isFinite(u)) return u > 0 ? bins + 1024 : -1025;
   if (u >= bins) return bins + Math.floor(Math.log2(1 + (u - bins)));
   if (u < 0) return -1 - Math.floor(Math.log2(1 - u));
   return Math.floor(u);

@@ -48,6 +48,18 @@ describe('createDetector', () => {
     );
   });
 
+  it('when values reach the limits of a double, still scores in [0, 1]', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 700 }),
+        (values) => {
+          for (const s of run(values)) expect(s >= 0 && s <= 1).toBe(true);
+        },
+      ),
+      { numRuns: 20 },
+    );
+  });
+
   it('when the series is constant, stays at the neutral score and never NaN', () => {
     // A point exactly as surprising as usual has tail probability 1/2: -log10(0.5) = 0.301
     // digits, so 0.301 / (0.301 + 5) = 0.0568.
