@@ -3,11 +3,13 @@ import { join, resolve } from 'node:path';
 import {
   AttachPolicyCommand,
   CreateKeysAndCertificateCommand,
+  DeleteCertificateCommand,
   DescribeEndpointCommand,
   DescribeThingCommand,
   IoTClient,
   ListThingPrincipalsCommand,
   ListThingsInThingGroupCommand,
+  UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import type { Command } from 'commander';
 
@@ -47,6 +49,12 @@ export async function createClaim(
   try {
     await iot.send(new AttachPolicyCommand({ policyName: names.claimPolicy, target: cert.certificateArn }));
   } catch (e) {
+    // A claim certificate without its policy is useless; leave no active orphan behind.
+    progress(`removing certificate ${cert.certificateId}`);
+    await iot
+      .send(new UpdateCertificateCommand({ certificateId: cert.certificateId, newStatus: 'INACTIVE' }))
+      .then(() => iot.send(new DeleteCertificateCommand({ certificateId: cert.certificateId })))
+      .catch(() => progress(`could not remove certificate ${cert.certificateId}; deactivate it by hand`));
     throw new Error(
       `could not attach ${names.claimPolicy} to the new claim certificate (${cert.certificateId}): ${(e as Error).message}. ` +
         `Is the stack for stage "${opts.stage}" deployed in this account and region?`,
