@@ -51,10 +51,14 @@ export async function createClaim(
   } catch (e) {
     // A claim certificate without its policy is useless; leave no active orphan behind.
     progress(`removing certificate ${cert.certificateId}`);
-    await iot
-      .send(new UpdateCertificateCommand({ certificateId: cert.certificateId, newStatus: 'INACTIVE' }))
-      .then(() => iot.send(new DeleteCertificateCommand({ certificateId: cert.certificateId })))
-      .catch(() => progress(`could not remove certificate ${cert.certificateId}; deactivate it by hand`));
+    try {
+      await iot.send(
+        new UpdateCertificateCommand({ certificateId: cert.certificateId, newStatus: 'INACTIVE' }),
+      );
+      await iot.send(new DeleteCertificateCommand({ certificateId: cert.certificateId }));
+    } catch {
+      progress(`could not remove certificate ${cert.certificateId}; deactivate it by hand`);
+    }
     throw new Error(
       `could not attach ${names.claimPolicy} to the new claim certificate (${cert.certificateId}): ${(e as Error).message}. ` +
         `Is the stack for stage "${opts.stage}" deployed in this account and region?`,

@@ -63,6 +63,8 @@ describe('fleet registry', () => {
   it('when the claim policy is missing (stack not deployed), the error says so and the new certificate is removed', async () => {
     iot.on(CreateKeysAndCertificateCommand).resolves(certificate);
     iot.on(AttachPolicyCommand).rejects(new Error('Policy not found'));
+    iot.on(UpdateCertificateCommand).resolves({});
+    iot.on(DeleteCertificateCommand).resolves({});
     await expect(createClaim(new IoTClient({}), { stage: 'dev', outDir: out })).rejects.toThrow(
       'could not attach aiot-dev-claim to the new claim certificate (abc): Policy not found. Is the stack for stage "dev" deployed',
     );
