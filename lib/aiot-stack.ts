@@ -15,6 +15,8 @@ import { DeviceFleet } from './constructs/iot/device-fleet';
 import { FleetProvisioning } from './constructs/iot/fleet-provisioning';
 import { TopicRules } from './constructs/iot/topic-rules';
 import { Operations } from './constructs/observability/operations';
+import { OperatorDashboard } from './constructs/operator/operator-dashboard';
+import { WorkOrderMirror } from './constructs/operator/work-order-mirror';
 import { TimestreamStore } from './constructs/storage/timestream-store';
 import { AlertTopic } from './constructs/workflows/alert-topic';
 import { AnomalyResponse } from './constructs/workflows/anomaly-response';
@@ -48,6 +50,8 @@ export class AiotStack extends Stack {
   public readonly retraining: Retraining;
   public readonly queryApi: QueryApi;
   public readonly operations: Operations;
+  /** Present when `quicksightPrincipalArn` is set. */
+  public readonly operatorDashboard?: OperatorDashboard;
 
   constructor(scope: Construct, id: string, props: AiotStackProps) {
     super(scope, id, props);
@@ -178,6 +182,18 @@ export class AiotStack extends Stack {
       workOrders: this.workOrders,
       jwt: apiJwt(config),
     });
+
+    // The operator view in QuickSight, opt-in: QuickSight needs an account subscription.
+    if (config.quicksightPrincipalArn) {
+      new WorkOrderMirror(this, 'WorkOrderMirror', { store: this.store, workOrders: this.workOrders });
+      this.operatorDashboard = new OperatorDashboard(this, 'OperatorDashboard', {
+        namePrefix,
+        principalArn: config.quicksightPrincipalArn,
+        store: this.store,
+        encryptionKey: this.dataKey,
+        measures: config.quicksightMeasures.split(','),
+      });
+    }
 
     // What operations watch. Keep it last: it alarms on every function the stack has by then.
     this.operations = new Operations(this, 'Operations', {

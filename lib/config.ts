@@ -83,6 +83,29 @@ export const AiotConfigSchema = z.strictObject({
     .string()
     .regex(/^([^,\s]+(,[^,\s]+)*)?$/, 'comma-separated client ids without spaces')
     .default(''),
+  /**
+   * QuickSight user or group ARN that gets the operator dashboard. Empty: no QuickSight resources
+   * (QuickSight needs an account subscription, so it is opt-in).
+   */
+  quicksightPrincipalArn: z
+    .union([
+      z
+        .string()
+        .regex(
+          /^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:\d{12}:(user|group)\/[\w+=,.@/-]+$/,
+          'a QuickSight user or group ARN (arn:aws:quicksight:<region>:<account>:user/<namespace>/<name>)',
+        ),
+      z.literal(''),
+    ])
+    .default(''),
+  /** Measures the operator dashboard charts (comma-separated); the simulator's machine profile by default. */
+  quicksightMeasures: z
+    .string()
+    .regex(
+      /^[a-z][a-z0-9_]{0,63}(,[a-z][a-z0-9_]{0,63}){0,31}$/,
+      'comma-separated measure names (at most 32)',
+    )
+    .default('vibration_rms,bearing_temp_c,motor_current_a,pressure_kpa'),
 });
 
 export type AiotConfig = z.infer<typeof AiotConfigSchema>;
