@@ -139,8 +139,11 @@ describe.each(brokers)('device agent and fleet simulator against %s', (name, mak
     await send('safe-mode', 'c-1', { reason: 'test' });
     await send('sampling-rate', 'c-2', { hz: 4 });
     await send('sampling-rate', 'c-3', { hz: 1e6 });
+    await send('reboot', 'c-4', {});
+    await operator.publishAsync(commandTopic(site, 'cmd-device', 'resume'), 'not json', { qos: 1 });
+    await send('safe-mode', 'c-1', { reason: 'redelivered' });
     const deadline = Date.now() + 10_000;
-    while (responses.length < 3 && Date.now() < deadline) await sleep(20);
+    while (responses.length < 6 && Date.now() < deadline) await sleep(20);
     await operator.endAsync();
     await agent.stop();
 
@@ -148,8 +151,47 @@ describe.each(brokers)('device agent and fleet simulator against %s', (name, mak
     expect(byId['c-1']).toMatchObject({ status: 'ok', schema: COMMAND_SCHEMA_VERSION });
     expect(byId['c-2']).toMatchObject({ status: 'ok', detail: 'sampling at 4 Hz' });
     expect(byId['c-3']).toMatchObject({ status: 'rejected', detail: expect.stringContaining('params.hz') });
+    expect(byId['c-4']).toMatchObject({
+      status: 'rejected',
+      detail: expect.stringContaining('unknown command "reboot"'),
+    });
+    expect(byId.unknown).toMatchObject({
+      status: 'rejected',
+      detail: expect.stringContaining('invalid command'),
+    });
     expect(agent.safeMode).toBe(true);
     expect(agent.samplingHz).toBe(4);
+    // The redelivered safe-mode was answered again, not applied twice.
+    expect(responses.filter((r) => r.commandId === 'c-1')).toHaveLength(2);
+    expect(agent.stats()).toMatchObject({ commandsApplied: 2, commandsRejected: 3 });
+  });
+
+  it('when the queue bound is hit during an outage, the dropped readings are counted and reported', async () => {
+    const agent = new DeviceAgent({
+      deviceId: 'bounded-device',
+      site: `it-${name}-d`,
+      broker: { kind: 'url', url: broker.url },
+      units: { x: 'u' },
+      stateDir,
+      batch: { maxReadings: 2 },
+      maxQueuedMessages: 3,
+    });
+    const reports: number[] = [];
+    agent.on('dropped', (d) => reports.push(d.readings));
+    await agent.start();
+    await agent.goOffline();
+    for (let i = 0; i < 10; i++) agent.record(Date.now() + i, { x: i });
+    expect(agent.stats()).toMatchObject({
+      messages: 5,
+      queued: 3,
+      persisted: 3,
+      droppedMessages: 2,
+      droppedReadings: 4,
+    });
+    expect(reports).toEqual([2, 2]);
+    await agent.goOnline();
+    await agent.stop();
+    expect(agent.stats()).toMatchObject({ deliveredMessages: 3, deliveredReadings: 6, queued: 0 });
   });
 
   it('when the broker is down for seconds mid-stream, every reading arrives exactly once after dedup by (device, seq)', async () => {
