@@ -1,4 +1,10 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateDeploymentCommand,
+  GetDeploymentCommand,
+  GreengrassV2Client,
+  ListDeploymentsCommand,
+} from '@aws-sdk/client-greengrassv2';
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { TimestreamQueryClient, QueryCommand as TsQueryCommand } from '@aws-sdk/client-timestream-query';
@@ -8,8 +14,9 @@ import { type AnomalyEvent, EVENT_SCHEMA_VERSION } from '../../core/events';
 import { InvalidTransition, newWorkOrder, type OpenWorkOrder } from '../../core/workorders';
 import { makeAnomalyWorkflowStarter } from '../../lambda/shared/anomaly-workflow-starter';
 import { DynamoDbWorkOrderStore, STATUS_INDEX } from '../../lambda/shared/dynamodb-work-orders';
-import { TimestreamHistoryReader } from '../../lambda/shared/timestream-history';
+import { runUnload, TimestreamHistoryReader, unloadStatement } from '../../lambda/shared/timestream-history';
 import { makeHandler as makeCommandDevice } from '../../lambda/workflow-tasks/command-device/handler';
+import { makeHandler as makeUpdateEdge } from '../../lambda/workflow-tasks/update-edge/handler';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -238,5 +245,110 @@ describe('TimestreamHistoryReader', () => {
     const reader = new TimestreamHistoryReader(new TimestreamQueryClient({}), 'db', 'telemetry');
     await expect(reader.recent("x' OR '1'='1", 0, 1)).rejects.toThrow('invalid device id');
     expect(timestream).not.toHaveReceivedCommand(TsQueryCommand);
+  });
+});
+
+describe('update-edge task', () => {
+  const gg = mockClient(GreengrassV2Client);
+  beforeEach(() => gg.reset());
+  const target = 'arn:aws:iot:us-east-1:1:thinggroup/aiot-dev-edge-cores';
+  const handler = () =>
+    makeUpdateEdge({
+      client: new GreengrassV2Client({}),
+      targetArn: target,
+      componentName: 'com.aiot.AnomalyDetector',
+    });
+
+  it('when thresholds arrive, revises the latest deployment, merging them and keeping the rest', async () => {
+    gg.on(ListDeploymentsCommand).resolves({ deployments: [{ deploymentId: 'd-1' }] });
+    gg.on(GetDeploymentCommand).resolves({
+      deploymentName: 'aiot-dev-edge',
+      components: {
+        'com.aiot.AnomalyDetector': {
+          componentVersion: '1.0.3',
+          configurationUpdate: {
+            merge: JSON.stringify({ eventMinSeverity: 'critical', detector: { bins: 10 } }),
+          },
+        },
+        'aws.greengrass.Nucleus': { componentVersion: '2.14.0' },
+      },
+      deploymentPolicies: { failureHandlingPolicy: 'ROLLBACK' },
+    });
+    gg.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-2' });
+    const out = await handler()({ thresholds: { warning: 0.9, critical: 0.97 }, runId: 'r1' });
+
+    expect(out).toEqual({ status: 'deployed', deploymentId: 'd-2', revisedFrom: 'd-1' });
+    const sent = gg.commandCalls(CreateDeploymentCommand)[0]!.args[0].input;
+    expect(sent).toMatchObject({
+      targetArn: target,
+      deploymentName: 'aiot-dev-edge',
+      deploymentPolicies: { failureHandlingPolicy: 'ROLLBACK' },
+    });
+    expect(sent.components!['aws.greengrass.Nucleus']).toEqual({ componentVersion: '2.14.0' });
+    expect(sent.components!['com.aiot.AnomalyDetector']!.componentVersion).toBe('1.0.3');
+    expect(JSON.parse(sent.components!['com.aiot.AnomalyDetector']!.configurationUpdate!.merge!)).toEqual({
+      eventMinSeverity: 'critical',
+      detector: { bins: 10, severity: { warning: 0.9, critical: 0.97 } },
+    });
+  });
+
+  it('when the group has no deployment yet, skips without creating one', async () => {
+    gg.on(ListDeploymentsCommand).resolves({ deployments: [] });
+    const out = await handler()({ thresholds: { warning: 0.9, critical: 0.97 }, runId: 'r1' });
+    expect(out.status).toBe('skipped');
+    expect(gg).not.toHaveReceivedCommand(CreateDeploymentCommand);
+  });
+
+  it('when critical is below warning, refuses before touching the edge', async () => {
+    await expect(handler()({ thresholds: { warning: 0.9, critical: 0.5 }, runId: 'r1' })).rejects.toThrow(
+      'critical must not be below warning',
+    );
+    expect(gg).not.toHaveReceivedCommand(ListDeploymentsCommand);
+  });
+});
+
+describe('Timestream UNLOAD of training data', () => {
+  it('when built, selects the training measures of the window, present only, to encrypted headerless CSV', () => {
+    const sql = unloadStatement({
+      database: 'aiot',
+      table: 'telemetry',
+      measures: ['vibration_rms', 'bearing_temp_c'],
+      sinceMs: 1000,
+      untilMs: 2000,
+      s3Uri: 's3://bucket/runs/r1/train/',
+      kmsKeyArn: 'arn:aws:kms:us-east-1:1:key/k',
+    });
+    expect(sql).toBe(
+      'UNLOAD(SELECT vibration_rms, bearing_temp_c FROM "aiot"."telemetry" WHERE time >= from_milliseconds(1000) ' +
+        'AND time < from_milliseconds(2000) AND vibration_rms IS NOT NULL AND bearing_temp_c IS NOT NULL ORDER BY time) ' +
+        "TO 's3://bucket/runs/r1/train/' WITH (format = 'CSV', include_header = 'false', compression = 'NONE', " +
+        "encryption = 'SSE_KMS', kms_key = 'arn:aws:kms:us-east-1:1:key/k')",
+    );
+  });
+
+  it('when the target would break out of the statement, refuses it', () => {
+    expect(() =>
+      unloadStatement({
+        database: 'a',
+        table: 't',
+        measures: ['x'],
+        sinceMs: 0,
+        untilMs: 1,
+        s3Uri: "s3://b/x') --",
+        kmsKeyArn: 'k',
+      }),
+    ).toThrow('invalid UNLOAD target');
+  });
+
+  it('when run, returns the rows UNLOAD reports', async () => {
+    timestream.on(TsQueryCommand).resolves({
+      ColumnInfo: [
+        { Name: 'rows', Type: {} },
+        { Name: 'metadataFile', Type: {} },
+        { Name: 'manifestFile', Type: {} },
+      ],
+      Rows: [{ Data: [{ ScalarValue: '1234' }, { ScalarValue: 's3://m' }, { ScalarValue: 's3://f' }] }],
+    });
+    await expect(runUnload(new TimestreamQueryClient({}), 'UNLOAD(...)')).resolves.toBe(1234);
   });
 });
