@@ -102,6 +102,7 @@ function clone(state: DetectorState): DetectorState {
   copy.lastTimeMs = copy.lastTimeMs ?? Number.NaN;
   for (const m of Object.values(copy.measures)) {
     m.last = m.last ?? Number.NaN;
+    m.beforeLast = m.beforeLast ?? Number.NaN;
     m.lastBin = m.lastBin ?? Number.NaN;
     m.min = m.min ?? Number.POSITIVE_INFINITY;
     m.max = m.max ?? Number.NEGATIVE_INFINITY;

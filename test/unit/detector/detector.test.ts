@@ -111,6 +111,20 @@ describe('snapshot and restoreDetector', () => {
     }
   });
 
+  it('when snapshotted at any early point, resumes with the same scores', () => {
+    const values = series(700);
+    for (const at of [0, 1, 2, 3, 150, 301]) {
+      const original = createDetector();
+      for (let i = 0; i < at; i++) original.update(values[i], i * FIVE_MINUTES);
+      const restored = restoreDetector(JSON.parse(JSON.stringify(original.snapshot())) as DetectorState);
+      for (let i = at; i < values.length; i++) {
+        expect(restored.update(values[i], i * FIVE_MINUTES)).toBe(
+          original.update(values[i], i * FIVE_MINUTES),
+        );
+      }
+    }
+  });
+
   it('when the series grows long, the state stays bounded below 64 KB', () => {
     const detector = createDetector();
     const values = series(20000);
