@@ -176,6 +176,11 @@ export class AiotStack extends Stack {
       edgeCoreGroupName: `${namePrefix}-edge-cores`,
     });
 
+    // Cloud scoring on the stream path: anomalies become events and start the response workflow.
+    this.store.grantWrite(this.streamProcessor, this.store.eventsTable, 'EVENTS');
+    this.anomalyResponse.grantStart(this.streamProcessor);
+    this.retraining.grantScoring(this.streamProcessor);
+
     // How applications read what the platform knows (the same routes the local runtime serves).
     this.queryApi = new QueryApi(this, 'QueryApi', {
       store: this.store,

@@ -1,10 +1,17 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { z } from 'zod';
+import { toRecords } from '../../core/ingest';
+import { makeAnomalyWorkflowStarter } from '../shared/anomaly-workflow-starter';
+import { EndpointScorer, registryModel, toAnomalyEvents } from '../shared/endpoint-scorer';
 import { loadEnv } from '../shared/env';
+import { S3ObjectStore } from '../shared/s3-objects';
 import { S3Quarantine } from '../shared/s3-quarantine';
+import { TimestreamEventStore } from '../shared/timestream-events';
 import { TimestreamTelemetryStore } from '../shared/timestream-store';
 import { makeHandler } from './handler';
 
@@ -12,20 +19,58 @@ const env = loadEnv(
   z.object({
     TELEMETRY_DATABASE: z.string().min(1),
     TELEMETRY_TABLE: z.string().min(1),
+    EVENTS_DATABASE: z.string().min(1),
+    EVENTS_TABLE: z.string().min(1),
     QUARANTINE_BUCKET: z.string().min(1),
+    MODEL_BUCKET: z.string().min(1),
+    ANOMALY_RESPONSE_ARN: z.string().startsWith('arn:'),
+    ACK_POLL_SECONDS: z.coerce.number().int().min(1),
+    ACK_MAX_POLLS: z.coerce.number().int().min(1),
+    SCORING_TIMEOUT_MS: z.coerce.number().int().min(50).default(800),
   }),
 );
 
 const logger = new Logger({ serviceName: 'stream-processor' });
 const metrics = new Metrics({ namespace: 'aiot', serviceName: 'stream-processor' });
+const s3 = new S3Client({});
+const timestreamWrite = new TimestreamWriteClient({});
+const scorer = new EndpointScorer({
+  client: new SageMakerRuntimeClient({}),
+  model: registryModel(new S3ObjectStore(s3), env.MODEL_BUCKET),
+  timeoutMs: env.SCORING_TIMEOUT_MS,
+});
+const events = new TimestreamEventStore(timestreamWrite, env.EVENTS_DATABASE, env.EVENTS_TABLE);
+const startResponse = makeAnomalyWorkflowStarter({
+  client: new SFNClient({}),
+  stateMachineArn: env.ANOMALY_RESPONSE_ARN,
+  ackPolicy: { pollSeconds: env.ACK_POLL_SECONDS, maxPolls: env.ACK_MAX_POLLS },
+});
 
 export const handler = makeHandler({
   store: new TimestreamTelemetryStore({
-    client: new TimestreamWriteClient({}),
+    client: timestreamWrite,
     databaseName: env.TELEMETRY_DATABASE,
     tableName: env.TELEMETRY_TABLE,
   }),
-  quarantine: new S3Quarantine(new S3Client({}), env.QUARANTINE_BUCKET),
+  quarantine: new S3Quarantine(s3, env.QUARANTINE_BUCKET),
   logger,
   metrics,
+  // Cloud scoring: every stored message is scored (endpoint, or the detector when it cannot);
+  // an anomaly is stored as an event and starts the response workflow.
+  onOutcome: async (outcome) => {
+    if (outcome.status !== 'stored') return;
+    const batch = await scorer.score(toRecords(outcome.message));
+    metrics.addMetric(
+      batch.scorer === 'endpoint' ? 'ScoredByEndpoint' : 'ScoredByDetector',
+      MetricUnit.Count,
+      batch.scores.length,
+    );
+    if (batch.fallbackReason && batch.fallbackReason !== 'no model deployed') {
+      logger.warn('scored in-process instead of the endpoint', { reason: batch.fallbackReason });
+    }
+    const anomalies = toAnomalyEvents(batch);
+    if (anomalies.length === 0) return;
+    await events.putAnomalies(anomalies);
+    for (const anomaly of anomalies) await startResponse(anomaly);
+  },
 });

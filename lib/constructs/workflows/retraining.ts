@@ -1,6 +1,7 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -51,9 +52,11 @@ export class Retraining extends Construct {
   public readonly evaluateTask: ProjectFunction;
   public readonly promoteTask: ProjectFunction;
   public readonly updateEdgeTask: ProjectFunction;
+  private readonly storage: ModelStorage;
 
   constructor(scope: Construct, id: string, props: RetrainingProps) {
     super(scope, id);
+    this.storage = props.storage;
     const { trainingBucket, modelBucket } = props.storage;
     this.endpointName = `${props.namePrefix}-detector`;
     this.sageMakerRole = new SageMakerRole(this, 'SageMaker', {
@@ -82,7 +85,12 @@ export class Retraining extends Construct {
     trainingBucket.grantPut(this.exportTask, 'runs/*');
     acknowledgeBucketPut(this.exportTask.role!, trainingBucket, 'runs');
     modelBucket.grantRead(this.exportTask, 'registry/*');
-    acknowledgeBucketPrefix(this.exportTask.role!, modelBucket, 'registry', 'Reads the record of the model in service.');
+    acknowledgeBucketPrefix(
+      this.exportTask.role!,
+      modelBucket,
+      'registry',
+      'Reads the record of the model in service.',
+    );
     // UNLOAD checks the bucket as the caller.
     trainingBucket.grantRead(this.exportTask, 'runs/*');
 
@@ -93,7 +101,12 @@ export class Retraining extends Construct {
       timeout: Duration.minutes(15),
     });
     trainingBucket.grantRead(this.evaluateTask, 'runs/*');
-    acknowledgeBucketPrefix(this.evaluateTask.role!, trainingBucket, 'runs', 'Reads the evaluation set and scores of runs.');
+    acknowledgeBucketPrefix(
+      this.evaluateTask.role!,
+      trainingBucket,
+      'runs',
+      'Reads the evaluation set and scores of runs.',
+    );
 
     this.promoteTask = new ProjectFunction(this, 'Promote', {
       entry: 'workflow-tasks/promote-model',
@@ -166,6 +179,37 @@ export class Retraining extends Construct {
         retryAttempts: 3,
       }),
     });
+  }
+
+  /**
+   * Lets `fn` score through the deployed endpoint: the registry bucket (which model, which
+   * threshold) and the invoke permission go together, so they cannot drift.
+   */
+  grantScoring(fn: lambda.Function): void {
+    const { modelBucket } = this.storage;
+    fn.addEnvironment('MODEL_BUCKET', modelBucket.bucketName);
+    modelBucket.grantRead(fn, 'registry/*');
+    acknowledgeBucketPrefix(fn.role!, modelBucket, 'registry', 'Reads which model is in service.');
+    for (const rule of [
+      'IAM5[Action::s3:GetObject*]',
+      'IAM5[Action::s3:GetBucket*]',
+      'IAM5[Action::s3:List*]',
+    ]) {
+      acknowledge(fn.role!, rule, 'CDK read grant on one ML bucket prefix.');
+    }
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['sagemaker:InvokeEndpoint'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'sagemaker',
+            resource: 'endpoint',
+            resourceName: this.endpointName,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
   }
 
   /** The SageMaker calls of the workflow, on resources named with the stack's prefix. */
