@@ -94,14 +94,14 @@ export class SqliteQueryStore implements TimeSeriesQueries {
       'SELECT * FROM predictions WHERE device_id = ? ORDER BY ts DESC LIMIT 1',
     );
     // Buckets start at multiples of the resolution (`%` is integer arithmetic in SQLite, `/` would
-    // not be with a bound JS number); the cursor (last bucket and measure) cuts
-    // the first bucket in two, so a page may end in the middle of one without losing a measure.
+    // not be with a bound JS number); the cursor (last bucket and measure) cuts the first bucket
+    // in two, so a page may end in the middle of one without losing a measure.
     this.rollup = db.prepare(`
-      SELECT time - (time % @bucket) AS t, measure, avg(value) AS avg, min(value) AS min, max(value) AS max,
-             count(*) AS count
-      FROM samples
-      WHERE device_id = @deviceId AND time >= max(@from, @afterT) AND time < @to
-        AND (@measure IS NULL OR measure = @measure)
+      SELECT r.time - (r.time % @bucket) AS t, j.key AS measure, avg(j.value) AS avg, min(j.value) AS min,
+             max(j.value) AS max, count(*) AS count
+      FROM readings r, json_each(r.measures) j
+      WHERE r.device_id = @deviceId AND r.time >= max(@from, @afterT) AND r.time < @to
+        AND (@measure IS NULL OR j.key = @measure)
       GROUP BY t, measure
       HAVING t > @afterT OR (t = @afterT AND measure > @afterM)
       ORDER BY t, measure

@@ -4,10 +4,11 @@ import type { Database } from 'better-sqlite3';
 export const STORE_SCHEMA_VERSION = 1;
 
 /**
- * The tables of the local time-series store. `readings` holds one row per device and instant
- * (the identity Timestream gives a multi-measure record, used to tell duplicates from
- * conflicts); `samples` holds the same values one measure per row, keyed for range scans and
- * rollups; `devices` keeps each device's newest reading so fleet lists never scan history.
+ * The tables of the local time-series store. `readings` holds one row per device and instant,
+ * its measures as JSON (the identity and shape of a Timestream multi-measure record; keyed by
+ * device then time, so a device's range is one index scan and a batch dirties one page per
+ * device rather than one per measure); `devices` keeps each device's newest reading so fleet
+ * lists never scan history.
  */
 const DDL = `
 CREATE TABLE IF NOT EXISTS readings (
@@ -17,14 +18,6 @@ CREATE TABLE IF NOT EXISTS readings (
   seq INTEGER NOT NULL,
   measures TEXT NOT NULL,
   PRIMARY KEY (device_id, time)
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS samples (
-  device_id TEXT NOT NULL,
-  measure TEXT NOT NULL,
-  time INTEGER NOT NULL,
-  value REAL NOT NULL,
-  PRIMARY KEY (device_id, measure, time)
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS devices (

@@ -47,7 +47,6 @@ interface StoredReading {
 export class SqliteTelemetryStore implements TelemetryStore {
   private readonly insertReading: Statement;
   private readonly findReading: Statement<[string, number], StoredReading>;
-  private readonly insertSample: Statement;
   private readonly upsertDevice: Statement;
   private readonly writeBatch: (records: readonly TelemetryRecord[]) => WriteResult;
 
@@ -58,15 +57,12 @@ export class SqliteTelemetryStore implements TelemetryStore {
     this.findReading = db.prepare(
       'SELECT site, seq, measures FROM readings WHERE device_id = ? AND time = ?',
     );
-    this.insertSample = db.prepare(
-      'INSERT INTO samples (device_id, measure, time, value) VALUES (?, ?, ?, ?)',
-    );
     // In an UPDATE every expression sees the row as it was, so the CASEs compare with the old last_time.
     this.upsertDevice = db.prepare(`
       INSERT INTO devices (device_id, site, first_time, last_time, last_seq, last_measures, readings)
-      VALUES (@deviceId, @site, @time, @time, @seq, @measures, 1)
+      VALUES (@deviceId, @site, @first, @time, @seq, @measures, @count)
       ON CONFLICT (device_id) DO UPDATE SET
-        readings = readings + 1,
+        readings = readings + excluded.readings,
         first_time = min(first_time, excluded.first_time),
         site = CASE WHEN excluded.last_time >= last_time THEN excluded.site ELSE site END,
         last_seq = CASE WHEN excluded.last_time >= last_time THEN excluded.last_seq ELSE last_seq END,
@@ -82,6 +78,19 @@ export class SqliteTelemetryStore implements TelemetryStore {
   private writeAll(records: readonly TelemetryRecord[]): WriteResult {
     let written = 0;
     const rejected: RejectedRecord[] = [];
+    // The newest new record of each device in this batch: one device update per batch, not per record.
+    const newest = new Map<
+      string,
+      {
+        deviceId: string;
+        site: string;
+        time: number;
+        seq: number;
+        measures: string;
+        count: number;
+        first: number;
+      }
+    >();
     for (let index = 0; index < records.length; index++) {
       const r = records[index]!;
       const invalid = invalidReason(r);
@@ -103,10 +112,25 @@ export class SqliteTelemetryStore implements TelemetryStore {
         }
         continue;
       }
-      for (const name in r.measures) this.insertSample.run(r.deviceId, name, r.time, r.measures[name]);
-      this.upsertDevice.run({ deviceId: r.deviceId, site: r.site, time: r.time, seq: r.seq, measures });
+      const seen = newest.get(r.deviceId);
+      if (!seen) {
+        newest.set(r.deviceId, {
+          deviceId: r.deviceId,
+          site: r.site,
+          time: r.time,
+          seq: r.seq,
+          measures,
+          count: 1,
+          first: r.time,
+        });
+      } else {
+        seen.count++;
+        seen.first = Math.min(seen.first, r.time);
+        if (r.time >= seen.time) Object.assign(seen, { site: r.site, time: r.time, seq: r.seq, measures });
+      }
       written++;
     }
+    for (const d of newest.values()) this.upsertDevice.run(d);
     return { written, rejected };
   }
 }
