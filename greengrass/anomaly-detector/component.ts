@@ -74,6 +74,12 @@ interface Snapshot {
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+
+/**
+ * The settings a learned state depends on. Severity thresholds only grade scores (here, with
+ * the configuration in force), so new thresholds — what retraining pushes — keep what was learned.
+ */
+const modelSettings = (c: DetectorConfig): string => JSON.stringify({ ...c, severity: undefined });
 /** Readings of a window may arrive this late (the devices' batching) before the window is closed. */
 const WINDOW_GRACE_MS = 5000;
 
@@ -146,13 +152,13 @@ export class AnomalyDetectorComponent {
 
   /**
    * Applies a new configuration while running (a deployment's merge). Topics are re-subscribed
-   * when they change; new detector settings restart learning, since a learned state belongs
-   * to the settings it was learned with.
+   * when they change; new severity thresholds apply to the next score; other new detector
+   * settings restart learning, since a learned state belongs to the settings it was learned with.
    */
   async applyConfig(raw: unknown): Promise<void> {
     const { config, detector } = parseEdgeConfig(raw);
     const topicsChanged = JSON.stringify(config.sensorTopics) !== JSON.stringify(this.config.sensorTopics);
-    const detectorChanged = JSON.stringify(detector) !== JSON.stringify(this.detectorConfig);
+    const detectorChanged = modelSettings(detector) !== modelSettings(this.detectorConfig);
     const windowChanged = config.windowMs !== this.config.windowMs;
     this.config = config;
     this.detectorConfig = detector;
@@ -259,7 +265,7 @@ export class AnomalyDetectorComponent {
     const snapshot: Snapshot = {
       version: 1,
       savedAt: this.clock(),
-      detectorConfig: JSON.stringify(this.detectorConfig),
+      detectorConfig: modelSettings(this.detectorConfig),
       devices: [...this.devices.values()].map((d) => ({
         site: d.site,
         deviceId: d.deviceId,
@@ -284,7 +290,7 @@ export class AnomalyDetectorComponent {
       }
       return;
     }
-    const sameSettings = snapshot.detectorConfig === JSON.stringify(this.detectorConfig);
+    const sameSettings = snapshot.detectorConfig === modelSettings(this.detectorConfig);
     for (const d of snapshot.devices ?? []) {
       let detector: Detector;
       try {

@@ -245,6 +245,22 @@ describe('AnomalyDetectorComponent', () => {
     await expect(c.applyConfig({ detector: { bins: 0 } })).rejects.toThrow('bins must be a positive integer');
   });
 
+  it('when retraining pushes new severity thresholds, they grade the next scores and nothing relearns', async () => {
+    const faults = [fault('spikes', 1600, 2400, 'vibration_rms')];
+    const c = make();
+    await c.start();
+    await feed(c, telemetry({ seconds: 1500, faults }));
+    await c.applyConfig({ detector: { severity: { warning: 0.3, critical: 0.995 } } });
+    await feed(c, telemetry({ seconds: 2500, faults, from: 1500 }));
+    await c.stop();
+    expect(logs.join('\n')).not.toContain('restart learning');
+    // Still scoring (not back in the learning phase) and grading with the lower warning threshold.
+    expect(cloud('events').filter((e) => e.severity === 'warning').length).toBeGreaterThan(0);
+
+    await c.applyConfig({ detector: { learningPoints: 400 } });
+    expect(logs.join('\n')).toContain('1 detectors restart learning');
+  });
+
   it('when the sensor topics change, it listens on the new ones only', async () => {
     const c = make();
     await c.start();
