@@ -98,7 +98,12 @@ async function run() {
   const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
   await component.stop();
   rmSync(dir, { recursive: true, force: true });
-  return { seconds: elapsed, stats: component.stats(), cloud: transport.cloud.length, local: transport.local.length };
+  return {
+    seconds: elapsed,
+    stats: component.stats(),
+    cloud: transport.cloud.length,
+    local: transport.local.length,
+  };
 }
 
 async function main() {
