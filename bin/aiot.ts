@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { telemetryJsonSchema } from '../core/telemetry';
 import { registerDeviceCommands } from '../device/cli';
 import { registerLocalCommands } from '../local/cli';
+import { registerWorkOrderCommands } from '../local/workflows/work-order-cli';
 
 const program = new Command()
   .name('aiot')
@@ -22,6 +23,7 @@ program
 
 registerDeviceCommands(program);
 registerLocalCommands(program);
+registerWorkOrderCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`aiot: ${e instanceof Error ? e.message : String(e)}`);
