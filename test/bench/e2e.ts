@@ -1,0 +1,184 @@
+/**
+ * End to end on this machine: MQTT clients publish device telemetry to the local platform as
+ * `npm start` runs it (embedded broker with the per-device rule → the stack's rules → local
+ * stream → the stream-processor handler → the SQLite store; the edge component subscribed
+ * alongside), and we measure messages stored per second and the device → stored latency, next
+ * to the same broker alone (a message counted when the broker takes it) in the same run.
+ *
+ * Two loads per target, from a separate process (test/bench/e2e-load.mjs): an overload, whose
+ * completions per second are the sustained capacity, and the target rate, whose latencies are
+ * what a device sees when the platform keeps up.
+ *
+ *   npm run bench:e2e [-- --devices 100 --rate 5000 --overload 20000 --seconds 10 --readings 1]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Command } from 'commander';
+import type { TelemetryRecord } from '../../core/store';
+import { startEmbeddedBroker } from '../../local/broker';
+import { LocalRuntime } from '../../local/runtime';
+
+const opts = new Command()
+  .option('--devices <n>', 'publishing clients (one device id each)', '100')
+  .option('--rate <n>', 'target messages per second (latency is measured at this load)', '5000')
+  .option('--overload <n>', 'offered messages per second for the capacity runs', '20000')
+  .option('--seconds <n>', 'seconds of load per run', '10')
+  .option('--warmup <n>', 'seconds at the start of each run left out of the figures', '2')
+  .option('--readings <n>', 'readings per message', '1')
+  .parse()
+  .opts();
+const devices = Number(opts.devices);
+const targetRate = Number(opts.rate);
+const overload = Number(opts.overload);
+const seconds = Number(opts.seconds);
+const warmupS = Number(opts.warmup);
+const readingsPer = Number(opts.readings);
+
+interface LoadResult {
+  readonly sent: number;
+  readonly acked: number;
+  readonly seconds: number;
+}
+
+/** Runs the load process against `url`; `onStart` is called once its clients are connected. */
+function runLoad(url: string, rate: number, onStart: () => void): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(__dirname, 'e2e-load.mjs'),
+        url,
+        String(devices),
+        String(rate),
+        String(seconds),
+        String(readingsPer),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      const before = out;
+      out += d.toString();
+      if (!before.includes('connected\n') && out.includes('connected\n')) onStart();
+    });
+    child.once('exit', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) return reject(new Error(`load process exited ${code}: ${out}`));
+      resolve(JSON.parse(last) as LoadResult);
+    });
+  });
+}
+
+/** Counts completions and latencies, leaving the warm-up out. */
+class Probe {
+  private t0 = 0;
+  count = 0;
+  readonly latencies: number[] = [];
+  start(): void {
+    this.t0 = Date.now();
+  }
+  /** A message completed at `now` that was sent at `sentAt`. */
+  record(sentAt: number, now = Date.now()): void {
+    if (this.t0 === 0 || now - this.t0 < warmupS * 1000 || now - this.t0 > seconds * 1000) return;
+    this.count++;
+    this.latencies.push(now - sentAt);
+  }
+  get rate(): number {
+    return this.count / (seconds - warmupS);
+  }
+  percentile(p: number): number {
+    if (this.latencies.length === 0) return Number.NaN;
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  }
+}
+
+/** The newest reading of a message is its send time (see e2e-load.mjs). */
+const sentAtOf = (payload: Buffer): number => {
+  const m = JSON.parse(payload.toString('utf8')) as { readings: { ts: number }[] };
+  return m.readings[m.readings.length - 1]!.ts;
+};
+
+async function brokerAlone(rate: number): Promise<{ probe: Probe; load: LoadResult }> {
+  const bus = await startEmbeddedBroker({ port: 0 });
+  const probe = new Probe();
+  bus.onMessage((m) => probe.record(sentAtOf(m.payload), m.receivedAt));
+  try {
+    const load = await runLoad(bus.url, rate, () => probe.start());
+    return { probe, load };
+  } finally {
+    await bus.close();
+  }
+}
+
+async function endToEnd(rate: number) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'aiot-bench-e2e-'));
+  const rt = await LocalRuntime.start({ devices: 0, webPort: 0, mqttPort: 0, dataDir: dir, stage: 'bench' });
+  const probe = new Probe();
+  // A probe around the store port: a message counts as stored when its write resolves.
+  const telemetry = rt.store.telemetry;
+  const write = telemetry.write.bind(telemetry);
+  telemetry.write = async (records: readonly TelemetryRecord[]) => {
+    const result = await write(records);
+    const now = Date.now();
+    const newest = new Map<string, number>();
+    for (const r of records) {
+      const key = `${r.deviceId}/${r.seq}`;
+      newest.set(key, Math.max(newest.get(key) ?? 0, r.time));
+    }
+    for (const sentAt of newest.values()) probe.record(sentAt, now);
+    return result;
+  };
+  try {
+    const load = await runLoad(rt.bus.url, rate, () => probe.start());
+    const drainStart = Date.now();
+    const report = await rt.stop();
+    return { probe, load, report, drainS: (Date.now() - drainStart) / 1000 };
+  } finally {
+    await rt.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+async function main(): Promise<void> {
+  console.log(
+    `bench:e2e · ${devices} clients · ${readingsPer} reading(s)/message · ${seconds}s runs (first ${warmupS}s left out)`,
+  );
+  const brokerMax = await brokerAlone(overload);
+  console.log(
+    `broker alone, offered ${fmt(overload)}/s: ${fmt(brokerMax.probe.rate)} msg/s taken ` +
+      `(load sent ${fmt(brokerMax.load.sent / brokerMax.load.seconds)}/s)`,
+  );
+  const e2eMax = await endToEnd(overload);
+  console.log(
+    `end to end, offered ${fmt(overload)}/s: ${fmt(e2eMax.probe.rate)} msg/s stored ` +
+      `(drained the backlog in ${e2eMax.drainS.toFixed(1)}s; lost ${e2eMax.report.messages.lost})`,
+  );
+  const brokerAtRate = await brokerAlone(targetRate);
+  console.log(
+    `broker alone at ${fmt(targetRate)}/s: ${fmt(brokerAtRate.probe.rate)} msg/s, ` +
+      `p50 ${brokerAtRate.probe.percentile(50)} ms, p95 ${brokerAtRate.probe.percentile(95)} ms`,
+  );
+  const e2eAtRate = await endToEnd(targetRate);
+  console.log(
+    `end to end at ${fmt(targetRate)}/s: ${fmt(e2eAtRate.probe.rate)} msg/s stored, ` +
+      `p50 ${e2eAtRate.probe.percentile(50)} ms, p95 ${e2eAtRate.probe.percentile(95)} ms, ` +
+      `p99 ${e2eAtRate.probe.percentile(99)} ms (lost ${e2eAtRate.report.messages.lost})`,
+  );
+  const ratio = e2eMax.probe.rate / brokerMax.probe.rate;
+  const p95 = e2eAtRate.probe.percentile(95);
+  console.log('');
+  console.log(
+    `sustained end to end ${fmt(e2eMax.probe.rate)} msg/s (target ≥ 5,000) · ` +
+      `${ratio.toFixed(2)}× broker alone (target ≥ 0.5) · p95 device→stored ${p95} ms at ${fmt(targetRate)}/s (target < 250)`,
+  );
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
