@@ -209,7 +209,11 @@ export class AiotStack extends Stack {
       deadLetterQueues: { Telemetry: this.telemetry.deadLetterQueue },
       functions: this.node.findAll().filter((c): c is ProjectFunction => c instanceof ProjectFunction),
       rules: [this.rules.telemetryRule, this.rules.eventsRule, this.anomalyResponse.ackRule],
-      stateMachines: { AnomalyResponse: this.anomalyResponse.stateMachine },
+      stateMachines: {
+        AnomalyResponse: this.anomalyResponse.stateMachine,
+        Retraining: this.retraining.stateMachine,
+      },
+      endpoint: { endpointName: this.retraining.endpointName },
       api: this.queryApi.api,
     });
   }

@@ -105,11 +105,26 @@ describe('Operations', () => {
   });
 
   it('when a workflow fails, times out or is aborted, or the API answers 5xx, an alarm fires', () => {
-    expect(alarmOn('ExecutionsFailed')).toHaveLength(1);
+    expect(alarmOn('ExecutionsFailed')).toHaveLength(2);
     expect(JSON.stringify(alarmOn('ExecutionsFailed')[0])).toContain('ExecutionsTimedOut');
     expect(alarmOn('5xx')).toEqual([
       expect.objectContaining({
         Properties: expect.objectContaining({ Namespace: 'AWS/ApiGateway', Threshold: 5 }),
+      }),
+    ]);
+  });
+
+  it('when the scoring endpoint errs or is slow, an alarm fires', () => {
+    const errors = alarmOn('Invocation5XXErrors');
+    expect(errors).toHaveLength(1);
+    expect(JSON.stringify(errors[0])).toContain('{"Name":"EndpointName","Value":"aiot-dev-detector"}');
+    expect(alarmOn('ModelLatency')).toEqual([
+      expect.objectContaining({
+        Properties: expect.objectContaining({
+          Namespace: 'AWS/SageMaker',
+          ExtendedStatistic: 'p90',
+          Threshold: 1_000_000,
+        }),
       }),
     ]);
   });

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -99,6 +99,10 @@ export class QueryApi extends Construct {
           }),
         ),
       },
+    });
+    new CfnOutput(this, 'Url', {
+      value: this.stage.url,
+      description: `Query API base URL (${props.jwt ? 'JWT bearer tokens' : 'SigV4-signed requests'}); GET /openapi.json describes it`,
     });
   }
 
