@@ -61,6 +61,21 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     drainTimeout: 10_000,
     concurrency: 1000,
   });
+  // A device publishes on a handful of topics, again and again: decide each (client, topic) once.
+  const allowedTopics = new WeakMap<object, Map<string, boolean>>();
+  const publishAllowed = (client: { id: string }, topic: string): boolean => {
+    let decided = allowedTopics.get(client);
+    if (!decided) {
+      decided = new Map();
+      allowedTopics.set(client, decided);
+    }
+    let allowed = decided.get(topic);
+    if (allowed === undefined) {
+      allowed = devicePublishAllowed(client.id, topic);
+      if (decided.size < 64) decided.set(topic, allowed);
+    }
+    return allowed;
+  };
   aedes.authenticate = (client, username, password, done) => {
     if (username === GATEWAY_USER) {
       if (password?.toString() !== secret) {
@@ -74,7 +89,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
   aedes.authorizePublish = (client, packet, done) => {
     if (!client) return done(null);
     if (packet.topic.startsWith('$SYS/')) return done(new Error('$SYS/ topic is reserved'));
-    if (!gateways.has(client) && !devicePublishAllowed(client.id, packet.topic)) {
+    if (!gateways.has(client) && !publishAllowed(client, packet.topic)) {
       const refused: RefusedPublish = {
         topic: packet.topic,
         payload: Buffer.from(packet.payload),
