@@ -26,7 +26,7 @@ export interface StreamProcessorDeps {
   readonly logger?: Pick<Logger, 'debug' | 'warn' | 'error'>;
   readonly metrics?: Metrics;
   /** Called with every outcome (the local runtime counts them; anomaly scoring hooks in here). */
-  readonly onOutcome?: (outcome: IngestOutcome, record: KinesisRecord) => Promise<void> | void;
+  readonly onOutcome?: (outcome: IngestOutcome, record: KinesisRecord) => unknown;
 }
 
 export type StreamHandler = (

@@ -5,9 +5,9 @@ import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { z } from 'zod';
-import { toRecords } from '../../core/ingest';
 import { makeAnomalyWorkflowStarter } from '../shared/anomaly-workflow-starter';
-import { EndpointScorer, registryModel, toAnomalyEvents } from '../shared/endpoint-scorer';
+import { makeCloudScoring } from '../shared/cloud-scoring';
+import { EndpointScorer, registryModel } from '../shared/endpoint-scorer';
 import { loadEnv } from '../shared/env';
 import { S3ObjectStore } from '../shared/s3-objects';
 import { S3Quarantine } from '../shared/s3-quarantine';
@@ -55,22 +55,19 @@ export const handler = makeHandler({
   quarantine: new S3Quarantine(s3, env.QUARANTINE_BUCKET),
   logger,
   metrics,
-  // Cloud scoring: every stored message is scored (endpoint, or the detector when it cannot);
-  // an anomaly is stored as an event and starts the response workflow.
-  onOutcome: async (outcome) => {
-    if (outcome.status !== 'stored') return;
-    const batch = await scorer.score(toRecords(outcome.message));
-    metrics.addMetric(
-      batch.scorer === 'endpoint' ? 'ScoredByEndpoint' : 'ScoredByDetector',
-      MetricUnit.Count,
-      batch.scores.length,
-    );
-    if (batch.fallbackReason && batch.fallbackReason !== 'no model deployed') {
-      logger.warn('scored in-process instead of the endpoint', { reason: batch.fallbackReason });
-    }
-    const anomalies = toAnomalyEvents(batch);
-    if (anomalies.length === 0) return;
-    await events.putAnomalies(anomalies);
-    for (const anomaly of anomalies) await startResponse(anomaly);
-  },
+  onOutcome: makeCloudScoring({
+    scorer,
+    events,
+    startResponse,
+    onScored: (batch) => {
+      metrics.addMetric(
+        batch.scorer === 'endpoint' ? 'ScoredByEndpoint' : 'ScoredByDetector',
+        MetricUnit.Count,
+        batch.scores.length,
+      );
+      if (batch.fallbackReason && batch.fallbackReason !== 'no model deployed') {
+        logger.warn('scored in-process instead of the endpoint', { reason: batch.fallbackReason });
+      }
+    },
+  }),
 });
