@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { AnomalyEvent } from '../core/events';
 import { composeQueryStore } from '../core/query/model';
 import { quarantineItem, type TelemetryRecord } from '../core/store';
@@ -9,6 +10,8 @@ import type { FaultRecord, ScenarioInput } from '../device/simulator/scenario';
 import { AnomalyDetectorComponent } from '../greengrass/anomaly-detector/component';
 import { MqttTransport } from '../greengrass/anomaly-detector/mqtt-transport';
 import { makeHandler as makeEventRouter } from '../lambda/event-router/handler';
+import { makeCloudScoring } from '../lambda/shared/cloud-scoring';
+import { EndpointScorer } from '../lambda/shared/endpoint-scorer';
 import { makeHandler as makeStreamProcessor } from '../lambda/stream-processor/handler';
 import { connectExternalBroker, type InboundMessage, type MessageBus, startEmbeddedBroker } from './broker';
 import { type DetectionReport, detectionReport } from './detection';
@@ -18,6 +21,7 @@ import { type LocalStore, openLocalStore } from './store';
 import { LocalStream } from './stream';
 import { startWebServer, type WebServer } from './web/server';
 import { createLocalWorkflows, type LocalWorkflows } from './workflows';
+import { CoalescingTelemetryStore } from './write-coalescer';
 
 export interface LocalRuntimeOptions {
   /** Simulated devices; 0 runs the platform alone, for outside devices. @default 6 */
@@ -65,7 +69,16 @@ export interface RuntimeReport {
   readonly devices: number;
   readonly durationSeconds: number;
   readonly messages: { published: number; stored: number; quarantined: number; lost: number };
-  readonly detection: Omit<DetectionReport, 'perFault'>;
+  readonly detection: Omit<DetectionReport, 'perFault'> & {
+    /** Every scored fault and when it was first detected (epoch ms). */
+    readonly faults: readonly {
+      deviceId: string;
+      kind: string;
+      startMs?: number;
+      endMs?: number;
+      detectedAt?: number;
+    }[];
+  };
   readonly throughput: { messagesPerSecond: number };
   readonly workflows: { started: number; succeeded: number; failed: number };
 }
@@ -147,14 +160,31 @@ export class LocalRuntime {
         readings: async (since, until) => readHistory(store, undefined, since, until),
       });
 
+      const onAnomaly = async (event: AnomalyEvent) => {
+        holder.rt?.anomalies.push(event);
+        count('anomalies');
+        const started = workflows.startAnomalyResponse(event);
+        if (started.started) count('workflowsStarted');
+      };
+      // The stream path's own scoring: no endpoint is deployed locally, so the in-process
+      // detector scores, exactly as in AWS before the first retraining.
+      const cloudScoring = makeCloudScoring({
+        scorer: new EndpointScorer({
+          client: new SageMakerRuntimeClient({ region: 'local' }),
+          model: async () => undefined,
+        }),
+        events: store.events,
+        startResponse: onAnomaly,
+      });
       const streamProcessor = makeStreamProcessor({
-        store: store.telemetry,
+        store: new CoalescingTelemetryStore(store.telemetry),
         quarantine: store.quarantine,
-        onOutcome: (outcome) => {
+        onOutcome: async (outcome) => {
           if (outcome.status === 'stored') {
             count('stored');
             count('readingsStored', outcome.stored);
           } else count('quarantined');
+          await cloudScoring(outcome);
         },
       });
       const stream = new LocalStream((event) => streamProcessor(event), { batchWindowMs: 20 });
@@ -162,12 +192,7 @@ export class LocalRuntime {
       const eventRouter = makeEventRouter({
         events: store.events,
         quarantine: store.quarantine,
-        onAnomaly: async (event) => {
-          holder.rt?.anomalies.push(event);
-          count('anomalies');
-          const started = workflows.startAnomalyResponse(event);
-          if (started.started) count('workflowsStarted');
-        },
+        onAnomaly,
       });
 
       const rules = new LocalRulesEngine(stage, {
@@ -363,7 +388,14 @@ export class LocalRuntime {
     const durationSeconds = Math.max(0.001, (endedAt - this.startedAt) / 1000);
     const runs = this.workflows.runs();
     const detection = detectionReport(this.fleet?.groundTruth ?? [], this.anomalies);
-    const { perFault: _perFault, ...summary } = detection;
+    const { perFault, ...summary } = detection;
+    const faults = perFault.map(({ fault, detectedAt }) => ({
+      deviceId: fault.deviceId,
+      kind: fault.kind,
+      startMs: fault.startMs,
+      endMs: fault.endMs,
+      detectedAt,
+    }));
     return {
       devices: this.fleet?.scenario.devices ?? 0,
       durationSeconds: Math.round(durationSeconds * 10) / 10,
@@ -373,7 +405,7 @@ export class LocalRuntime {
         quarantined: c.quarantined,
         lost: c.published - c.stored - c.quarantined,
       },
-      detection: summary,
+      detection: { ...summary, faults },
       throughput: { messagesPerSecond: Math.round((c.published / durationSeconds) * 10) / 10 },
       workflows: {
         started: c.workflowsStarted,

@@ -2,7 +2,7 @@ import type { ScenarioInput } from '../device/simulator/scenario';
 
 export interface LocalScenarioOptions {
   readonly devices: number;
-  /** Run length; without one the scenario spans an hour and repeats its fault plan's timing. */
+  /** Run length; without one the fleet runs for a day. */
   readonly durationS?: number;
   readonly rateHz: number;
   readonly seed: number;
@@ -15,8 +15,10 @@ export interface LocalScenarioOptions {
  * detections from false alarms. Fault times scale with the run length.
  */
 export function localScenario(o: LocalScenarioOptions): ScenarioInput {
-  const duration = o.durationS ?? 3600;
-  const at = (fraction: number) => Math.round(duration * fraction * 10) / 10;
+  // Without a duration the fleet runs for a day and the faults fall in its first ten minutes.
+  const span = o.durationS ?? 600;
+  const duration = o.durationS ?? 86_400;
+  const at = (fraction: number) => Math.round(span * fraction * 10) / 10;
   const kinds = [
     { kind: 'overheating', startS: at(0.55), endS: at(0.9) },
     { kind: 'bearing-wear', startS: at(0.5), endS: at(0.95) },
@@ -32,8 +34,8 @@ export function localScenario(o: LocalScenarioOptions): ScenarioInput {
     durationS: duration,
     rateHz: o.rateHz,
     // A short day and work cycle, so a short run shows both in its charts.
-    dayLengthS: Math.max(60, duration),
-    dutyCycleS: Math.max(30, Math.round(duration / 8)),
+    dayLengthS: Math.max(60, span),
+    dutyCycleS: Math.max(8, Math.round(span / 12)),
     faults: kinds.slice(0, faulty).map((k, device) => ({ ...k, device })),
   };
 }

@@ -2,6 +2,8 @@
 // (/api/devices, /api/devices/{id}/telemetry) and draws one uPlot chart per device.
 
 const charts = new Map();
+// Exposed for the browser test and for poking at the page from the console.
+window.aiotDashboard = { charts };
 const WINDOW_MS = 5 * 60 * 1000;
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
