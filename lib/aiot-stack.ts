@@ -14,6 +14,7 @@ import { TelemetryStream } from './constructs/ingest/telemetry-stream';
 import { DeviceFleet } from './constructs/iot/device-fleet';
 import { FleetProvisioning } from './constructs/iot/fleet-provisioning';
 import { TopicRules } from './constructs/iot/topic-rules';
+import { ModelStorage } from './constructs/ml/model-storage';
 import { Operations } from './constructs/observability/operations';
 import { OperatorDashboard } from './constructs/operator/operator-dashboard';
 import { WorkOrderMirror } from './constructs/operator/work-order-mirror';
@@ -22,7 +23,6 @@ import { AlertTopic } from './constructs/workflows/alert-topic';
 import { AnomalyResponse } from './constructs/workflows/anomaly-response';
 import { Retraining } from './constructs/workflows/retraining';
 import { WorkOrderTable } from './constructs/workflows/work-order-table';
-import { ModelStorage } from './constructs/ml/model-storage';
 
 export interface AiotStackProps extends StackProps {
   readonly config: AiotConfig;
@@ -159,7 +159,10 @@ export class AiotStack extends Stack {
     this.anomalyResponse.grantStart(this.eventRouter);
 
     // Keeping models fresh: scheduled retraining that deploys only a better model.
-    this.models = new ModelStorage(this, 'Models', { encryptionKey: this.dataKey, accessLogsBucket: accessLogs });
+    this.models = new ModelStorage(this, 'Models', {
+      encryptionKey: this.dataKey,
+      accessLogsBucket: accessLogs,
+    });
     this.retraining = new Retraining(this, 'Retraining', {
       namePrefix,
       store: this.store,

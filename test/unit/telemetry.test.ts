@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseTelemetry, TELEMETRY_LIMITS, telemetryJsonSchema } from '../../core/telemetry';
 import { NOW, validMessage } from '../fixtures/telemetry';
 
@@ -86,5 +88,17 @@ describe('telemetry contract', () => {
     expect(schema.required).toEqual(['schema', 'deviceId', 'site', 'seq', 'units', 'readings']);
     expect(schema.description).toMatch(/readings ≤ 500/);
     expect(JSON.stringify(schema)).toContain('"maxItems":500');
+  });
+});
+
+describe('published JSON Schema', () => {
+  it('when compared with the contract, the committed schemas/telemetry.schema.json is up to date (npm run schema)', () => {
+    const committed = JSON.parse(
+      require('node:fs').readFileSync(
+        require('node:path').join(__dirname, '../../schemas/telemetry.schema.json'),
+        'utf8',
+      ),
+    );
+    expect(committed).toEqual(telemetryJsonSchema());
   });
 });
