@@ -111,7 +111,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     if (!client) return;
     const m: InboundMessage = {
       topic: packet.topic,
-      payload: Buffer.from(packet.payload),
+      // The packet's payload is never reused by the broker (it slices fresh socket chunks): no copy.
+      payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
       clientId: client.id,
       receivedAt: clock(),
     };

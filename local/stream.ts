@@ -49,6 +49,7 @@ export class LocalStream {
   private readonly clock: () => number;
   private readonly deadLetters: DeadLetter[] = [];
   private readonly idleWaiters: (() => void)[] = [];
+  private readonly shardByKey = new Map<string, Shard>();
   private sequence = 0;
   private inFlight = 0;
   private stopped = false;
@@ -73,8 +74,7 @@ export class LocalStream {
   /** Puts one record (Kinesis PutRecord). */
   put(partitionKey: string, data: Uint8Array): void {
     if (this.stopped) throw new Error('the local stream is stopped');
-    const digest = createHash('md5').update(partitionKey).digest();
-    const shard = this.shards[digest.readUInt32BE(0) % this.shards.length]!;
+    const shard = this.shardOf(partitionKey);
     const seq = String(++this.sequence).padStart(21, '0');
     shard.queue.push({
       eventSource: 'aws:kinesis',
@@ -94,6 +94,18 @@ export class LocalStream {
     });
     this.inFlight++;
     this.schedule(shard, this.batchWindowMs);
+  }
+
+  /** Kinesis hashes the partition key with MD5; a device's key is hashed once. */
+  private shardOf(partitionKey: string): Shard {
+    let shard = this.shardByKey.get(partitionKey);
+    if (!shard) {
+      const digest = createHash('md5').update(partitionKey).digest();
+      shard = this.shards[digest.readUInt32BE(0) % this.shards.length]!;
+      if (this.shardByKey.size >= 100_000) this.shardByKey.clear();
+      this.shardByKey.set(partitionKey, shard);
+    }
+    return shard;
   }
 
   /** Records put and not yet processed or dead-lettered. */

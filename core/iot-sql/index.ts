@@ -340,6 +340,56 @@ function decode(payload: Uint8Array): { doc: unknown; error?: string } {
   }
 }
 
+/** Topics seen per rule, matched once: a fleet publishes on a few topics per device, again and again. */
+const fromCache = new WeakMap<CompiledRule, Map<string, boolean>>();
+const FROM_CACHE_SIZE = 50_000;
+
+function fromMatches(rule: CompiledRule, topic: string): boolean {
+  let seen = fromCache.get(rule);
+  if (!seen) {
+    seen = new Map();
+    fromCache.set(rule, seen);
+  }
+  let matches = seen.get(topic);
+  if (matches === undefined) {
+    matches = topicMatches(rule.from, topic);
+    if (seen.size >= FROM_CACHE_SIZE) seen.clear();
+    seen.set(topic, matches);
+  }
+  return matches;
+}
+
+/**
+ * `SELECT *, a AS x, …` on a JSON object: the payload's own text with the selected fields
+ * appended before its closing brace — the object `Object.assign({}, doc, {x: …})` would give
+ * once parsed (a repeated key takes the last value), without re-serialising the whole document,
+ * which is also how its numbers keep their exact text. Undefined for any other shape of SELECT.
+ */
+function appendToPayload(rule: CompiledRule, ctx: Context): Uint8Array | undefined {
+  const [first, ...rest] = rule.select;
+  if (first?.type !== 'star' || rest.some((s) => s.type === 'star')) return undefined;
+  if (ctx.docError) throw new RuleEvaluationError(ctx.docError);
+  const doc = ctx.doc;
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new RuleEvaluationError('SELECT * with other fields needs a JSON object payload');
+  }
+  let extra = '';
+  for (const item of rest as Extract<SelectItem, { type: 'expr' }>[]) {
+    const v = evaluate(item.expr, ctx);
+    if (v === UNDEFINED) continue;
+    const json = JSON.stringify(v);
+    if (json === undefined) continue;
+    extra += `${extra || Object.keys(doc).length > 0 ? ',' : ''}${JSON.stringify(item.alias)}:${json}`;
+  }
+  const text = Buffer.from(
+    ctx.input.payload.buffer,
+    ctx.input.payload.byteOffset,
+    ctx.input.payload.byteLength,
+  ).toString('utf8');
+  const close = text.lastIndexOf('}');
+  return Buffer.from(`${text.slice(0, close)}${extra}${text.slice(close)}`);
+}
+
 /** What a rule made of a message: not matched, matched with its output, or failed (→ error action). */
 export type RuleResult =
   | { readonly status: 'no-match' }
@@ -352,7 +402,7 @@ export type RuleResult =
  * with the reason (IoT Core sends such a message to the rule's error action).
  */
 export function runRule(rule: CompiledRule, input: RuleInput): RuleResult {
-  if (!topicMatches(rule.from, input.topic)) return { status: 'no-match' };
+  if (!fromMatches(rule, input.topic)) return { status: 'no-match' };
   const onlyStar = rule.select.every((s) => s.type === 'star');
   let ctx: Context = { input, doc: undefined };
   if (!onlyStar || rule.where) {
@@ -362,6 +412,8 @@ export function runRule(rule: CompiledRule, input: RuleInput): RuleResult {
   try {
     if (rule.where && evaluate(rule.where, ctx) !== true) return { status: 'no-match' };
     if (onlyStar) return { status: 'matched', output: input.payload };
+    const appended = appendToPayload(rule, ctx);
+    if (appended) return { status: 'matched', output: appended };
     const out: Record<string, unknown> = {};
     for (const item of rule.select) {
       if (item.type === 'star') {

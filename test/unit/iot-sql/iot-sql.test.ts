@@ -58,6 +58,33 @@ describe('iot-sql', () => {
     });
   });
 
+  it('when SELECT * comes with fields, keeps the payload text and its numbers as sent, the fields winning', () => {
+    const rule = compileRule(RULES.telemetry.sql);
+    const text = '{ "v": 1e400, "w": 0.10000000000000001, "topicSite": "forged" }\n';
+    const r = runRule(rule, input('dt/aiot/plant-a/AIOT-0000000A/telemetry', text));
+    const out = r.status === 'matched' ? Buffer.from(r.output).toString() : '';
+    expect(out).toContain('"v": 1e400');
+    expect(JSON.parse(out)).toEqual({
+      v: Number.POSITIVE_INFINITY,
+      w: 0.1,
+      topicSite: 'plant-a',
+      topicDeviceId: 'AIOT-0000000A',
+      receivedAt: 1_795_000_000_000,
+    });
+    const empty = runRule(rule, input('dt/aiot/plant-a/AIOT-0000000A/telemetry', '{}'));
+    expect(outputOf(empty)).toEqual({
+      topicSite: 'plant-a',
+      topicDeviceId: 'AIOT-0000000A',
+      receivedAt: 1_795_000_000_000,
+    });
+  });
+
+  it('when * comes after the fields, the payload wins over them, as in an object spread', () => {
+    const rule = compileRule("SELECT topic(1) AS a, * FROM '+/+'");
+    expect(outputOf(runRule(rule, input('p/q', { a: 'own', b: 2 })))).toEqual({ a: 'own', b: 2 });
+    expect(outputOf(runRule(rule, input('p/q', { b: 2 })))).toEqual({ a: 'p', b: 2 });
+  });
+
   it('when SELECT * stands alone, passes any payload through unchanged, binary included', () => {
     const rule = compileRule("SELECT * FROM 'a/#'");
     const bytes = Buffer.from([0xff, 0x00, 0x7b]);
