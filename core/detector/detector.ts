@@ -4,7 +4,7 @@
  * and locally.
  */
 import { type DetectorConfig, resolveConfig } from './config';
-import { breakContext, type MeasureState, newMeasure, updateMeasure } from './measure';
+import { breakContext, type MeasureState, newMeasure, updateMeasure, upgradeMeasure } from './measure';
 
 /** A reading: one value, several values in a fixed order, or named measures. */
 export type DetectorInput = number | readonly number[] | Readonly<Record<string, number>>;
@@ -106,6 +106,8 @@ function clone(state: DetectorState): DetectorState {
     m.lastBin = m.lastBin ?? Number.NaN;
     m.min = m.min ?? Number.POSITIVE_INFINITY;
     m.max = m.max ?? Number.NEGATIVE_INFINITY;
+    // A state saved before the run view existed resumes with an empty ring.
+    if (!Array.isArray(m.recent)) upgradeMeasure(m);
   }
   return copy;
 }

@@ -43,6 +43,12 @@ export interface MeasureState {
   mean: number;
   variance: number;
   count: number;
+  /** Bins of the latest values (a ring of RUN_POINTS, EMPTY where unfilled), for the run view. */
+  recent: number[];
+  /** Next slot of the ring. */
+  recentAt: number;
+  /** Values binned since the grid was fixed (saturating like the counts). */
+  levels: number;
 }
 
 /** Counts saturate here: past it a move is simply very familiar, and the JSON stays small. */
@@ -80,7 +86,17 @@ export function newMeasure(config: DetectorConfig): MeasureState {
     mean: 0,
     variance: 0,
     count: 0,
+    recent: new Array<number>(RUN_POINTS).fill(EMPTY),
+    recentAt: 0,
+    levels: 0,
   };
+}
+
+/** Adds the run view's fields to a measure state saved before they existed. */
+export function upgradeMeasure(m: MeasureState): void {
+  m.recent = new Array<number>(RUN_POINTS).fill(EMPTY);
+  m.recentAt = 0;
+  m.levels = 0;
 }
 
 /** Forgets the previous bin, e.g. across a gap in time, so the next move is not counted as one. */
@@ -106,9 +122,13 @@ export function updateMeasure(m: MeasureState, x: number, config: DetectorConfig
   const surprise = moveSurprise(m, x, config);
   let seen = 0;
   let newLevel = false;
+  let runTail = 0;
   if (m.width > 0) {
     const bin = binOf(m, x, config.bins);
-    newLevel = count(m, LEVEL_KEY, bin) === 0;
+    const levelSeen = count(m, LEVEL_KEY, bin);
+    newLevel = levelSeen === 0;
+    if (!learning) runTail = runLogTail(m, bin, levelSeen);
+    remember(m, bin);
     if (!Number.isNaN(m.lastBin)) {
       const from = m.lastBin;
       // A move one bin off at either end is nearly the same move: it counts half, so that
@@ -124,7 +144,7 @@ export function updateMeasure(m: MeasureState, x: number, config: DetectorConfig
   let logTail = 0;
   if (!learning) {
     const std = Math.max(Math.sqrt(m.variance), MIN_STD);
-    logTail = normalLogUpperTail((raw - m.mean) / std);
+    logTail = Math.min(normalLogUpperTail((raw - m.mean) / std), runTail);
     if (beyond > RANGE_TOLERANCE || newLevel) {
       logTail = Math.min(logTail, -Math.LN10 * NOVELTY_DIGITS * (1 + Math.max(0, beyond)));
     }
@@ -196,6 +216,60 @@ function count(m: MeasureState, from: number, to: number): number {
   const seen = m.moves[slot];
   if (seen < MAX_COUNT) m.moves[slot] = seen + 1;
   return seen;
+}
+
+/** Latest values the run view looks back over. */
+const RUN_POINTS = 10;
+/** Marks an unfilled slot of the ring (no bin is this far out: bins grow in octaves). */
+const EMPTY = -0x7fffffff;
+
+/**
+ * Run view: how unlikely it is that the current bin shows up this often among the latest
+ * values, given how rarely the series has been there (a binomial tail). One visit to a rare
+ * level is a spike, which the move surprise judges; several visits in a short span are a
+ * shift to a rare regime, even when every step into it was small or familiar. This is a
+ * windowed-distribution test in the spirit of NAB's relative-entropy detector, cut down to
+ * the one bin that matters at each point.
+ */
+function runLogTail(m: MeasureState, bin: number, levelSeen: number): number {
+  let hits = 1;
+  let filled = 1;
+  for (const b of m.recent) {
+    if (b === EMPTY) continue;
+    filled++;
+    if (b === bin) hits++;
+  }
+  // Laplace-smoothed share of visits; counts saturate, so the share only errs upwards.
+  const p = (levelSeen + 1) / (m.levels + 2);
+  return binomialLogUpperTail(filled, Math.min(p, 1), hits);
+}
+
+function remember(m: MeasureState, bin: number): void {
+  m.recent[m.recentAt] = bin;
+  m.recentAt = (m.recentAt + 1) % m.recent.length;
+  if (m.levels < MAX_COUNT) m.levels++;
+}
+
+/** ln P(X >= r) for X ~ Binomial(n, p), summed in log space (n is small). */
+export function binomialLogUpperTail(n: number, p: number, r: number): number {
+  if (r <= 0 || p >= 1) return 0;
+  if (r > n) return Number.NEGATIVE_INFINITY;
+  const lp = Math.log(p);
+  const lq = Math.log1p(-p);
+  let logChoose = 0;
+  let top = Number.NEGATIVE_INFINITY;
+  const terms = new Array<number>(n + 1 - r);
+  for (let k = 1; k <= n; k++) {
+    logChoose += Math.log((n - k + 1) / k);
+    if (k >= r) {
+      const t = logChoose + k * lp + (n - k) * lq;
+      terms[k - r] = t;
+      if (t > top) top = t;
+    }
+  }
+  let sum = 0;
+  for (const t of terms) sum += Math.exp(t - top);
+  return Math.min(0, top + Math.log(sum));
 }
 
 function foldSurprise(m: MeasureState, raw: number, config: DetectorConfig): void {

@@ -1,0 +1,52 @@
+import { createDetector, type DetectorState, restoreDetector } from '../../../core/detector';
+import { binomialLogUpperTail } from '../../../core/detector/measure';
+
+describe('binomialLogUpperTail', () => {
+  it('when worked by hand, gives the binomial upper tail', () => {
+    // P(X >= 1), X ~ B(2, 1/2) = 1 - 1/4 = 3/4.
+    expect(binomialLogUpperTail(2, 0.5, 1)).toBeCloseTo(Math.log(0.75), 12);
+    // P(X >= 3), X ~ B(3, 0.1) = 0.001.
+    expect(binomialLogUpperTail(3, 0.1, 3)).toBeCloseTo(Math.log(0.001), 12);
+    // P(X >= 2), X ~ B(3, 0.2) = 3 * 0.04 * 0.8 + 0.008 = 0.104.
+    expect(binomialLogUpperTail(3, 0.2, 2)).toBeCloseTo(Math.log(0.104), 12);
+  });
+
+  it('when the count is impossible or certain, gives -Infinity or 0', () => {
+    expect(binomialLogUpperTail(3, 0.2, 4)).toBe(Number.NEGATIVE_INFINITY);
+    expect(binomialLogUpperTail(3, 0.2, 0)).toBe(0);
+    expect(binomialLogUpperTail(3, 1, 2)).toBe(0);
+  });
+});
+
+describe('run view', () => {
+  /** Noise between 0 and 10 with a rare level near 9-10, deterministic. */
+  function noisy(i: number): number {
+    const u = Math.sin(i * 12.9898) * 43758.5453;
+    return 10 * (u - Math.floor(u)) ** 3;
+  }
+
+  it('when a rare level is held for several points, scores it far above the same level once', () => {
+    const detector = createDetector();
+    for (let i = 0; i < 2000; i++) detector.update(noisy(i), i * 1000);
+    const saved = detector.snapshot();
+    const once = restoreDetector(saved);
+    const onceScores = [9.5, noisy(3), noisy(4), noisy(5)].map((v, k) => once.update(v, (2000 + k) * 1000));
+    const held = restoreDetector(saved);
+    const heldScores = [9.5, 9.6, 9.4, 9.5, 9.6, 9.5].map((v, k) => held.update(v, (2000 + k) * 1000));
+    expect(Math.max(...heldScores)).toBeGreaterThan(Math.max(...onceScores) + 0.1);
+  });
+
+  it('when restoring a state saved before the run view existed, resumes without NaN', () => {
+    const detector = createDetector();
+    for (let i = 0; i < 500; i++) detector.update(noisy(i), i * 1000);
+    const old = JSON.parse(JSON.stringify(detector.snapshot())) as DetectorState;
+    for (const m of Object.values(old.measures) as unknown as Record<string, unknown>[]) {
+      delete m.recent;
+      delete m.recentAt;
+      delete m.levels;
+    }
+    const resumed = restoreDetector(old);
+    const scores = Array.from({ length: 300 }, (_, k) => resumed.update(noisy(500 + k), (500 + k) * 1000));
+    expect(scores.every((s) => s >= 0 && s <= 1)).toBe(true);
+  });
+});
