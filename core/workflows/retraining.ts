@@ -9,6 +9,17 @@ import {
   parseCsv,
 } from '../ml/evaluate';
 import { TRAINING_MEASURES, toCsv } from '../ml/features';
+import {
+  FEATURE_WINDOW_MS,
+  failureMarks,
+  PREDICTION_HORIZON_MS,
+  type PredictionEvent,
+  PredictionEventSchema,
+  predictiveDataset,
+  toFeatureCsv,
+  toXgboostCsv,
+  type WindowFeatures,
+} from '../ml/predictive';
 import type { TelemetryRecord } from '../store';
 import type { WorkOrder } from '../workorders';
 
@@ -63,6 +74,10 @@ export interface ExportDeps {
   readonly defaultWindowDays: number;
   readonly inferenceMode: 'serverless' | 'instance';
   readonly namePrefix: string;
+  /** Per-device feature windows in [since, until) for the failure predictor. */
+  readonly windows: (sinceMs: number, untilMs: number) => Promise<readonly WindowFeatures[]>;
+  /** Faults a fleet simulator injected (its ground truth), when any. */
+  readonly groundTruth: () => Promise<readonly { deviceId: string; startMs?: number }[]>;
 }
 
 export const registryUri = (modelBucket: string) => `s3://${modelBucket}/registry/current.json`;
@@ -111,7 +126,9 @@ export async function exportTrainingData(raw: unknown, deps: ExportDeps) {
   await deps.objects.put(`${base}/eval/data.csv`, toCsv(set.values.map((values) => ({ values }))));
   await deps.objects.put(`${base}/eval-manifest.json`, JSON.stringify(set.manifest));
   const current = currentText ? CurrentModelSchema.parse(JSON.parse(currentText)) : undefined;
+  const predictor = await exportPredictorData(deps, base, runId, since, until);
   return {
+    predictor,
     runId,
     trainRange: { since, until: split },
     evalRange: { since: split, until },
@@ -137,6 +154,99 @@ export async function exportTrainingData(raw: unknown, deps: ExportDeps) {
   };
 }
 export type ExportResult = Awaited<ReturnType<typeof exportTrainingData>>;
+
+/**
+ * The failure predictor's data: labelled feature windows of the whole window (XGBoost CSV), and
+ * each device's latest window to predict from, with a manifest saying whose it is.
+ */
+async function exportPredictorData(
+  deps: ExportDeps,
+  base: string,
+  runId: string,
+  since: number,
+  until: number,
+) {
+  const [windows, orders, truth] = await Promise.all([
+    deps.windows(since, until),
+    deps.labelledOrders(since, until),
+    deps.groundTruth(),
+  ]);
+  const rows = predictiveDataset(windows, failureMarks(orders, truth));
+  const latest = new Map<string, WindowFeatures>();
+  for (const w of windows) if ((latest.get(w.deviceId)?.start ?? -1) < w.start) latest.set(w.deviceId, w);
+  const recent = [...latest.values()];
+  const positives = rows.filter((r) => r.label === 1).length;
+  await deps.objects.put(`${base}/predictor/train/data.csv`, toXgboostCsv(rows));
+  await deps.objects.put(`${base}/predictor/recent/data.csv`, toFeatureCsv(recent));
+  await deps.objects.put(
+    `${base}/predictor-recent.json`,
+    JSON.stringify(recent.map((w) => [w.deviceId, w.site, w.start + FEATURE_WINDOW_MS])),
+  );
+  return {
+    rows: rows.length,
+    positives,
+    negatives: rows.length - positives,
+    recent: recent.length,
+    horizonMs: PREDICTION_HORIZON_MS,
+    trainS3Uri: `${base}/predictor/train/`,
+    recentS3Uri: `${base}/predictor/recent/data.csv`,
+    recentManifestS3Uri: `${base}/predictor-recent.json`,
+    outputS3Uri: `${base}/predictor/scores/`,
+    jobs: {
+      training: jobName(deps.namePrefix, runId, 'xgb'),
+      model: jobName(deps.namePrefix, runId, 'xgb'),
+      transform: jobName(deps.namePrefix, runId, 'predict'),
+    },
+  };
+}
+
+/** Where failure predictions are kept (the events table in AWS, beside the anomalies). */
+export interface PredictionStore {
+  putPredictions(events: readonly PredictionEvent[]): Promise<void>;
+}
+
+/** Turns the predictor's batch-transform output into prediction events and stores them. */
+export async function storePredictions(
+  raw: unknown,
+  deps: { objects: ObjectStore; predictions: PredictionStore },
+): Promise<{ stored: number; model: string }> {
+  const { predictor } = z
+    .object({
+      predictor: z.looseObject({
+        recentS3Uri: z.string(),
+        recentManifestS3Uri: z.string(),
+        outputS3Uri: z.string(),
+        horizonMs: z.number().int().positive(),
+        jobs: z.looseObject({ model: z.string() }),
+      }),
+    })
+    .parse(raw);
+  const manifest = z
+    .array(z.tuple([z.string(), z.string(), z.number()]))
+    .parse(JSON.parse((await deps.objects.get(predictor.recentManifestS3Uri)) ?? '[]'));
+  const text =
+    (await deps.objects.get(transformOutputUri(predictor.outputS3Uri, predictor.recentS3Uri))) ?? '';
+  const probabilities = parseScores(text);
+  if (probabilities.length !== manifest.length) {
+    throw new Error(
+      `predictor answered ${probabilities.length} probabilities for ${manifest.length} devices`,
+    );
+  }
+  const events = manifest.map(([deviceId, site, ts], i) =>
+    PredictionEventSchema.parse({
+      schema: 'aiot.prediction/1',
+      kind: 'prediction',
+      deviceId,
+      site,
+      ts,
+      probability: Math.min(1, Math.max(0, probabilities[i]!)),
+      horizonMs: predictor.horizonMs,
+      model: predictor.jobs.model,
+    }),
+  );
+  await deps.predictions.putPredictions(events);
+  return { stored: events.length, model: predictor.jobs.model };
+}
 
 /**
  * Reads a batch-transform output: one line per input row, RCF's `{"score": x}` (JSON lines) or

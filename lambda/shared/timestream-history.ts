@@ -1,4 +1,5 @@
 import { type Datum, QueryCommand, type TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
+import { FEATURE_WINDOW_MS, type WindowFeatures } from '../../core/ml/predictive';
 import type { TelemetryRecord } from '../../core/store';
 import type { HistoryReader } from '../../core/workflows/anomaly-response';
 
@@ -111,4 +112,35 @@ function toRecord(names: readonly string[], data: readonly Datum[]): TelemetryRe
     }
   });
   return { deviceId, site, time, seq, measures };
+}
+
+/**
+ * Per-device hourly feature windows for the failure predictor, aggregated by Timestream (mean,
+ * population standard deviation, min, max of each training measure, in `WINDOW_STATS` order).
+ */
+export async function featureWindows(
+  client: TimestreamQueryClient,
+  o: { database: string; table: string; measures: readonly string[]; sinceMs: number; untilMs: number },
+): Promise<WindowFeatures[]> {
+  for (const m of o.measures)
+    if (!/^[a-z][a-z0-9_]{0,63}$/.test(m)) throw new Error(`invalid measure name ${m}`);
+  const aggregates = o.measures.map((m) => `avg(${m}), stddev_pop(${m}), min(${m}), max(${m})`).join(', ');
+  const sql =
+    `SELECT deviceId, site, to_milliseconds(bin(time, ${FEATURE_WINDOW_MS / 60_000}m)) AS window_start, ${aggregates} ` +
+    `FROM "${o.database}"."${o.table}" ` +
+    `WHERE time >= from_milliseconds(${Math.floor(o.sinceMs)}) AND time < from_milliseconds(${Math.floor(o.untilMs)}) ` +
+    `GROUP BY deviceId, site, bin(time, ${FEATURE_WINDOW_MS / 60_000}m) ORDER BY deviceId, window_start`;
+  const out: WindowFeatures[] = [];
+  let NextToken: string | undefined;
+  do {
+    const res = await client.send(new QueryCommand({ QueryString: sql, NextToken }));
+    for (const row of res.Rows ?? []) {
+      const v = (row.Data ?? []).map((d) => (d.NullValue ? undefined : d.ScalarValue));
+      const features = v.slice(3).map(Number);
+      if (features.length !== o.measures.length * 4 || features.some((f) => !Number.isFinite(f))) continue;
+      out.push({ deviceId: v[0]!, site: v[1]!, start: Number(v[2]), features });
+    }
+    NextToken = res.NextToken;
+  } while (NextToken);
+  return out;
 }

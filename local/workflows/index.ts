@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { AnomalyEvent } from '../../core/events';
 import { featureRows, TRAINING_MEASURES, toCsv } from '../../core/ml/features';
+import { type PredictionEvent, windowFeatures } from '../../core/ml/predictive';
 import type { TelemetryRecord } from '../../core/store';
 import {
   type AckPolicy,
@@ -23,8 +24,10 @@ import {
   evaluateCandidate,
   exportTrainingData,
   type ObjectStore,
+  type PredictionStore,
   promoteModel,
   registryUri,
+  storePredictions,
 } from '../../core/workflows/retraining';
 import type { WorkOrder, WorkOrderStore } from '../../core/workorders';
 import { type LocalTask, type RunSummary, WorkflowEngine } from './engine';
@@ -61,6 +64,10 @@ export interface LocalWorkflowsOptions {
   readonly objects?: ObjectStore;
   /** Applies new detector thresholds at the edge (the local Greengrass stand-in). @default recorded only */
   readonly pushThresholds?: (thresholds: { warning: number; critical: number }) => Promise<void> | void;
+  /** Faults the fleet simulator injected (its ground truth), failure labels for the predictor. @default none */
+  readonly groundTruth?: () => Promise<readonly { deviceId: string; startMs?: number }[]>;
+  /** Where failure predictions go (the local events table). @default kept in memory only */
+  readonly predictions?: PredictionStore;
 }
 
 /** A notification the workflows sent (SNS in AWS). */
@@ -87,6 +94,8 @@ export interface LocalWorkflows {
   currentModel(): Promise<CurrentModel | undefined>;
   /** Thresholds pushed to the edge so far, oldest first. */
   edgeUpdates(): readonly { runId: string; thresholds: { warning: number; critical: number } }[];
+  /** Failure predictions made so far, oldest first. */
+  predictions(): readonly PredictionEvent[];
   readonly sagemaker: LocalSageMaker;
   /** Feed every message on `cmd/aiot/+/+/+/res` here: a device's safe-mode answer acknowledges its order. */
   handleCommandResponse(topic: string, payload: string | Uint8Array): Promise<AckResult>;
@@ -115,6 +124,8 @@ export const LOCAL_SUBSTITUTIONS = {
   EvaluateFunctionArn: localFunction('evaluate-model'),
   PromoteFunctionArn: localFunction('promote-model'),
   UpdateEdgeFunctionArn: localFunction('update-edge'),
+  StorePredictionsFunctionArn: localFunction('store-predictions'),
+  XgbImage: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/local-xgboost:1`,
   RcfImage: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/local-detector:1`,
   SageMakerRoleArn: `arn:aws:iam::${ACCOUNT}:role/aiot-local-sagemaker`,
   KmsKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/00000000-0000-0000-0000-000000000000`,
@@ -200,6 +211,7 @@ export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkf
   const sagemaker = new LocalSageMaker(objects, clock);
   const edge: { runId: string; thresholds: { warning: number; critical: number } }[] = [];
   const readings = options.readings ?? (async () => []);
+  const predicted: PredictionEvent[] = [];
   const labelledOrders = async (since: number, until: number): Promise<WorkOrder[]> => {
     const out: WorkOrder[] = [];
     for (const status of ['confirmed', 'closed'] as const) {
@@ -244,6 +256,18 @@ export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkf
           defaultWindowDays: options.trainingWindowDays ?? 14,
           inferenceMode: 'serverless',
           namePrefix: 'aiot-local',
+          windows: async (since, until) => windowFeatures(await readings(since, until)),
+          groundTruth: options.groundTruth ?? (async () => []),
+        }),
+      [LOCAL_SUBSTITUTIONS.StorePredictionsFunctionArn]: (input) =>
+        storePredictions(input, {
+          objects,
+          predictions: {
+            async putPredictions(events) {
+              predicted.push(...events);
+              await options.predictions?.putPredictions(events);
+            },
+          },
         }),
       [`${SAGEMAKER}:createTrainingJob.sync`]: (input) => sagemaker.train(input),
       [`${SAGEMAKER}:createModel`]: (input) => sagemaker.createModel(input),
@@ -292,6 +316,7 @@ export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkf
       return text ? CurrentModelSchema.parse(JSON.parse(text)) : undefined;
     },
     edgeUpdates: () => edge,
+    predictions: () => predicted,
     sagemaker,
     handleCommandResponse: (topic, payload) =>
       handleCommandResponse(

@@ -14,13 +14,71 @@ import { type ObjectStore, transformOutputUri } from '../../core/workflows/retra
 /** Written beside the training CSV locally: the device and time of each line. */
 export const TrainManifestSchema = z.object({ rows: z.array(z.tuple([z.string(), z.number()])) });
 
-const ModelArtifactSchema = z.object({
+const DetectorArtifactSchema = z.object({
   kind: z.literal('aiot-detector'),
   states: z.record(
     z.string(),
     z.custom<DetectorState>((v) => typeof v === 'object' && v !== null),
   ),
 });
+const LogisticArtifactSchema = z.object({
+  kind: z.literal('aiot-logistic'),
+  mean: z.array(z.number()),
+  scale: z.array(z.number()),
+  weights: z.array(z.number()),
+  bias: z.number(),
+});
+const ModelArtifactSchema = z.discriminatedUnion('kind', [DetectorArtifactSchema, LogisticArtifactSchema]);
+type LogisticModel = z.infer<typeof LogisticArtifactSchema>;
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/**
+ * The local stand-in for XGBoost's binary:logistic: a logistic regression on standardised
+ * features, fitted by gradient descent with classes weighted to balance (failures are rare) and an
+ * L2 penalty, so a few dozen windows do not teach it the noise.
+ */
+export function fitLogistic(
+  rows: readonly (readonly number[])[],
+  epochs = 1000,
+  rate = 0.5,
+  l2 = 0.5,
+): LogisticModel {
+  const labels = rows.map((r) => r[0]!);
+  const xs = rows.map((r) => r.slice(1));
+  const dim = xs[0]?.length ?? 0;
+  const n = Math.max(1, xs.length);
+  const mean = Array.from({ length: dim }, (_, j) => xs.reduce((a, x) => a + x[j]!, 0) / n);
+  const scale = Array.from({ length: dim }, (_, j) => {
+    const sd = Math.sqrt(xs.reduce((a, x) => a + (x[j]! - mean[j]!) ** 2, 0) / n);
+    return sd > 1e-12 ? sd : 1;
+  });
+  const zs = xs.map((x) => x.map((v, j) => (v - mean[j]!) / scale[j]!));
+  const positives = labels.filter((l) => l === 1).length;
+  const wPos = positives ? rows.length / (2 * positives) : 1;
+  const wNeg = rows.length - positives ? rows.length / (2 * (rows.length - positives)) : 1;
+  const weights = new Array<number>(dim).fill(0);
+  let bias = 0;
+  for (let e = 0; e < epochs; e++) {
+    const grad = new Array<number>(dim).fill(0);
+    let gBias = 0;
+    zs.forEach((x, i) => {
+      const p = sigmoid(bias + x.reduce((a, v, j) => a + v * weights[j]!, 0));
+      const err = (p - labels[i]!) * (labels[i] === 1 ? wPos : wNeg);
+      for (let j = 0; j < dim; j++) grad[j] = grad[j]! + err * x[j]!;
+      gBias += err;
+    });
+    for (let j = 0; j < dim; j++) weights[j] = weights[j]! - rate * (grad[j]! / n + l2 * weights[j]!);
+    bias -= (rate * gBias) / n;
+  }
+  return { kind: 'aiot-logistic', mean, scale, weights, bias };
+}
+
+export function predictLogistic(model: LogisticModel, x: readonly number[]): number {
+  return sigmoid(
+    model.bias + x.reduce((a, v, j) => a + ((v - model.mean[j]!) / model.scale[j]!) * model.weights[j]!, 0),
+  );
+}
 
 export const trainManifestUri = (trainPrefix: string) => `${trainPrefix.replace(/\/?$/, '/')}manifest.json`;
 export const trainDataUri = (trainPrefix: string) => `${trainPrefix.replace(/\/?$/, '/')}part-0.csv`;
@@ -46,9 +104,14 @@ export class LocalSageMaker {
           z.looseObject({ DataSource: z.object({ S3DataSource: z.looseObject({ S3Uri: z.string() }) }) }),
         ),
         OutputDataConfig: z.looseObject({ S3OutputPath: z.string() }),
+        AlgorithmSpecification: z.looseObject({ TrainingImage: z.string() }),
       })
       .parse(raw);
     const prefix = p.InputDataConfig[0]!.DataSource.S3DataSource.S3Uri;
+    if (p.AlgorithmSpecification.TrainingImage.includes('xgboost')) {
+      const rows = parseCsv((await this.objects.get(`${prefix.replace(/\/?$/, '/')}data.csv`)) ?? '');
+      return this.saveArtifact(p.TrainingJobName, p.OutputDataConfig.S3OutputPath, fitLogistic(rows));
+    }
     const manifest = TrainManifestSchema.parse(
       JSON.parse((await this.objects.get(trainManifestUri(prefix))) ?? '{}'),
     );
@@ -71,11 +134,15 @@ export class LocalSageMaker {
       kind: 'aiot-detector' as const,
       states: Object.fromEntries([...detectors].map(([id, d]) => [id, d.snapshot()])),
     };
-    const uri = `${p.OutputDataConfig.S3OutputPath.replace(/\/?$/, '/')}${p.TrainingJobName}/output/model.json`;
+    return this.saveArtifact(p.TrainingJobName, p.OutputDataConfig.S3OutputPath, artifact);
+  }
+
+  private async saveArtifact(job: string, outputPath: string, artifact: unknown): Promise<unknown> {
+    const uri = `${outputPath.replace(/\/?$/, '/')}${job}/output/model.json`;
     await this.objects.put(uri, JSON.stringify(artifact));
-    this.jobs.push({ kind: 'training', name: p.TrainingJobName });
+    this.jobs.push({ kind: 'training', name: job });
     return {
-      TrainingJobName: p.TrainingJobName,
+      TrainingJobName: job,
       TrainingJobStatus: 'Completed',
       ModelArtifacts: { S3ModelArtifacts: uri },
     };
@@ -106,6 +173,15 @@ export class LocalSageMaker {
     if (!artifactUri) throw named('SageMaker.AmazonSageMakerException', `no model ${p.ModelName}`);
     const artifact = ModelArtifactSchema.parse(JSON.parse((await this.objects.get(artifactUri)) ?? 'null'));
     const input = p.TransformInput.DataSource.S3DataSource.S3Uri;
+    if (artifact.kind === 'aiot-logistic') {
+      const rows = parseCsv((await this.objects.get(input)) ?? '');
+      await this.objects.put(
+        transformOutputUri(p.TransformOutput.S3OutputPath, input),
+        rows.map((x) => String(predictLogistic(artifact, x))).join('\n'),
+      );
+      this.jobs.push({ kind: 'transform', name: p.TransformJobName });
+      return { TransformJobName: p.TransformJobName, TransformJobStatus: 'Completed' };
+    }
     const manifest = EvalManifestSchema.parse(
       JSON.parse((await this.objects.get(evalManifestUri(input))) ?? 'null'),
     );

@@ -8,13 +8,20 @@ import {
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { TimestreamQueryClient, QueryCommand as TsQueryCommand } from '@aws-sdk/client-timestream-query';
+import { TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type AnomalyEvent, EVENT_SCHEMA_VERSION } from '../../core/events';
 import { InvalidTransition, newWorkOrder, type OpenWorkOrder } from '../../core/workorders';
 import { makeAnomalyWorkflowStarter } from '../../lambda/shared/anomaly-workflow-starter';
 import { DynamoDbWorkOrderStore, STATUS_INDEX } from '../../lambda/shared/dynamodb-work-orders';
-import { runUnload, TimestreamHistoryReader, unloadStatement } from '../../lambda/shared/timestream-history';
+import {
+  featureWindows,
+  runUnload,
+  TimestreamHistoryReader,
+  unloadStatement,
+} from '../../lambda/shared/timestream-history';
+import { TimestreamPredictionStore } from '../../lambda/shared/timestream-predictions';
 import { makeHandler as makeCommandDevice } from '../../lambda/workflow-tasks/command-device/handler';
 import { makeHandler as makeUpdateEdge } from '../../lambda/workflow-tasks/update-edge/handler';
 
@@ -350,5 +357,81 @@ describe('Timestream UNLOAD of training data', () => {
       Rows: [{ Data: [{ ScalarValue: '1234' }, { ScalarValue: 's3://m' }, { ScalarValue: 's3://f' }] }],
     });
     await expect(runUnload(new TimestreamQueryClient({}), 'UNLOAD(...)')).resolves.toBe(1234);
+  });
+});
+
+describe('failure predictions in Timestream', () => {
+  const write = mockClient(TimestreamWriteClient);
+  beforeEach(() => write.reset());
+
+  it('when predictions are stored, they go to the events table as measure "prediction" beside the anomalies', async () => {
+    write.on(WriteRecordsCommand).resolves({});
+    await new TimestreamPredictionStore(new TimestreamWriteClient({}), 'aiot', 'events').putPredictions([
+      {
+        schema: 'aiot.prediction/1',
+        kind: 'prediction',
+        deviceId: 'pump-1',
+        site: 'plant-a',
+        ts: T0,
+        probability: 0.87,
+        horizonMs: 21_600_000,
+        model: 'aiot-dev-xgb-1',
+      },
+    ]);
+    expect(write).toHaveReceivedCommandWith(WriteRecordsCommand, {
+      DatabaseName: 'aiot',
+      TableName: 'events',
+      Records: [
+        expect.objectContaining({
+          MeasureName: 'prediction',
+          Time: String(T0),
+          MeasureValues: [
+            { Name: 'probability', Value: '0.87', Type: 'DOUBLE' },
+            { Name: 'horizon_ms', Value: '21600000', Type: 'BIGINT' },
+          ],
+        }),
+      ],
+    });
+  });
+
+  it('when Timestream aggregates feature windows, rows become windows and incomplete ones are dropped', async () => {
+    timestream.on(TsQueryCommand).resolves({
+      Rows: [
+        {
+          Data: [
+            { ScalarValue: 'pump-1' },
+            { ScalarValue: 'plant-a' },
+            { ScalarValue: String(T0) },
+            ...[1, 0.1, 0.9, 1.2].map((v) => ({ ScalarValue: String(v) })),
+          ],
+        },
+        {
+          Data: [
+            { ScalarValue: 'pump-2' },
+            { ScalarValue: 'plant-a' },
+            { ScalarValue: String(T0) },
+            { NullValue: true },
+            { ScalarValue: '0' },
+            { ScalarValue: '1' },
+            { ScalarValue: '1' },
+          ],
+        },
+      ],
+    });
+    const windows = await featureWindows(new TimestreamQueryClient({}), {
+      database: 'aiot',
+      table: 'telemetry',
+      measures: ['vibration_rms'],
+      sinceMs: T0,
+      untilMs: T0 + 3_600_000,
+    });
+    expect(windows).toEqual([
+      { deviceId: 'pump-1', site: 'plant-a', start: T0, features: [1, 0.1, 0.9, 1.2] },
+    ]);
+    const sql = timestream.commandCalls(TsQueryCommand)[0]!.args[0].input.QueryString!;
+    expect(sql).toContain(
+      'avg(vibration_rms), stddev_pop(vibration_rms), min(vibration_rms), max(vibration_rms)',
+    );
+    expect(sql).toContain('GROUP BY deviceId, site, bin(time, 60m)');
   });
 });

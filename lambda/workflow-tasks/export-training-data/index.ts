@@ -9,7 +9,12 @@ import type { WorkOrder } from '../../../core/workorders';
 import { DynamoDbWorkOrderStore } from '../../shared/dynamodb-work-orders';
 import { loadEnv } from '../../shared/env';
 import { S3ObjectStore } from '../../shared/s3-objects';
-import { runUnload, TimestreamHistoryReader, unloadStatement } from '../../shared/timestream-history';
+import {
+  featureWindows,
+  runUnload,
+  TimestreamHistoryReader,
+  unloadStatement,
+} from '../../shared/timestream-history';
 
 const env = loadEnv(
   z.object({
@@ -28,6 +33,7 @@ const env = loadEnv(
 const MAX_EVAL_ROWS = 200_000;
 
 const timestream = new TimestreamQueryClient({});
+const objects = new S3ObjectStore(new S3Client({}));
 const history = new TimestreamHistoryReader(timestream, env.TELEMETRY_DATABASE, env.TELEMETRY_TABLE);
 const orders = new DynamoDbWorkOrderStore(
   DynamoDBDocumentClient.from(new DynamoDBClient({})),
@@ -47,10 +53,22 @@ async function labelledOrders(since: number, until: number): Promise<WorkOrder[]
   return out;
 }
 
+/**
+ * Faults a fleet simulator injected, uploaded as `ground-truth/faults.json` (the simulator's
+ * `--truth` file); none when absent.
+ */
+async function groundTruth(): Promise<{ deviceId: string; startMs?: number }[]> {
+  const text = await objects.get(`s3://${env.TRAINING_BUCKET}/ground-truth/faults.json`);
+  if (!text) return [];
+  return z
+    .array(z.looseObject({ deviceId: z.string(), startMs: z.number().optional() }))
+    .parse(JSON.parse(text));
+}
+
 /** Task of the retraining workflow: training rows by UNLOAD, the labelled evaluation set beside them. */
 export const handler = async (event: unknown) =>
   exportTrainingData(event, {
-    objects: new S3ObjectStore(new S3Client({})),
+    objects,
     unloadTraining: (sinceMs, untilMs, s3Uri) =>
       runUnload(
         timestream,
@@ -71,4 +89,13 @@ export const handler = async (event: unknown) =>
     defaultWindowDays: env.TRAINING_WINDOW_DAYS,
     inferenceMode: env.INFERENCE_MODE,
     namePrefix: env.NAME_PREFIX,
+    windows: (sinceMs, untilMs) =>
+      featureWindows(timestream, {
+        database: env.TELEMETRY_DATABASE,
+        table: env.TELEMETRY_TABLE,
+        measures: TRAINING_MEASURES,
+        sinceMs,
+        untilMs,
+      }),
+    groundTruth,
   });

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { acknowledge, acknowledgeBucketPut } from '../common/nag';
 import { ProjectFunction } from '../common/project-function';
 import { iotArn } from '../iot/arns';
-import { algorithmImage, RANDOM_CUT_FOREST } from '../ml/algorithm-images';
+import { algorithmImage, RANDOM_CUT_FOREST, XGBOOST } from '../ml/algorithm-images';
 import type { ModelStorage } from '../ml/model-storage';
 import { acknowledgeBucketPrefix, SageMakerRole } from '../ml/sagemaker-role';
 import type { TimestreamStore } from '../storage/timestream-store';
@@ -52,6 +52,7 @@ export class Retraining extends Construct {
   public readonly evaluateTask: ProjectFunction;
   public readonly promoteTask: ProjectFunction;
   public readonly updateEdgeTask: ProjectFunction;
+  public readonly storePredictionsTask: ProjectFunction;
   private readonly storage: ModelStorage;
 
   constructor(scope: Construct, id: string, props: RetrainingProps) {
@@ -116,6 +117,28 @@ export class Retraining extends Construct {
     modelBucket.grantPut(this.promoteTask, 'registry/*');
     acknowledgeBucketPut(this.promoteTask.role!, modelBucket, 'registry');
 
+    trainingBucket.grantRead(this.exportTask, 'ground-truth/*');
+    acknowledgeBucketPrefix(
+      this.exportTask.role!,
+      trainingBucket,
+      'ground-truth',
+      'Reads the fleet simulator ground truth uploaded there.',
+    );
+
+    this.storePredictionsTask = new ProjectFunction(this, 'StorePredictions', {
+      entry: 'workflow-tasks/store-predictions',
+      description: 'Retraining: failure predictions into the events table beside the anomaly scores',
+      timeout: Duration.minutes(2),
+    });
+    props.store.grantWrite(this.storePredictionsTask, props.store.eventsTable, 'EVENTS');
+    trainingBucket.grantRead(this.storePredictionsTask, 'runs/*');
+    acknowledgeBucketPrefix(
+      this.storePredictionsTask.role!,
+      trainingBucket,
+      'runs',
+      'Reads the predictor output of runs.',
+    );
+
     const edgeTarget = props.edgeCoreGroupName ? iotArn(this, 'thinggroup', props.edgeCoreGroupName) : '';
     this.updateEdgeTask = new ProjectFunction(this, 'UpdateEdge', {
       entry: 'workflow-tasks/update-edge',
@@ -128,7 +151,7 @@ export class Retraining extends Construct {
     });
     if (edgeTarget) this.grantEdgeDeployment(edgeTarget);
 
-    for (const fn of [this.exportTask, this.evaluateTask]) {
+    for (const fn of [this.exportTask, this.evaluateTask, this.storePredictionsTask]) {
       for (const rule of [
         'IAM5[Action::s3:GetObject*]',
         'IAM5[Action::s3:GetBucket*]',
@@ -149,6 +172,8 @@ export class Retraining extends Construct {
         UpdateEdgeFunctionArn: this.updateEdgeTask.functionArn,
         AlertTopicArn: props.alerts.topic.topicArn,
         RcfImage: algorithmImage(this, 'RcfImage', RANDOM_CUT_FOREST),
+        XgbImage: algorithmImage(this, 'XgbImage', XGBOOST),
+        StorePredictionsFunctionArn: this.storePredictionsTask.functionArn,
         SageMakerRoleArn: this.sageMakerRole.roleArn,
         KmsKeyArn: props.encryptionKey.keyArn,
         TrainingInstanceType: props.trainingInstanceType,
@@ -160,9 +185,13 @@ export class Retraining extends Construct {
     this.stateMachine.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['lambda:InvokeFunction'],
-        resources: [this.exportTask, this.evaluateTask, this.promoteTask, this.updateEdgeTask].map(
-          (f) => f.functionArn,
-        ),
+        resources: [
+          this.exportTask,
+          this.evaluateTask,
+          this.promoteTask,
+          this.updateEdgeTask,
+          this.storePredictionsTask,
+        ].map((f) => f.functionArn),
       }),
     );
     props.alerts.grantPublish(this.stateMachine);

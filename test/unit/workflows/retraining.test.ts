@@ -8,7 +8,7 @@ const DAY = 24 * 60 * MINUTE;
 const NOW = Date.UTC(2026, 10, 24, 0, 0, 0);
 const DEVICES = ['pump-1', 'pump-2'];
 /** Fault windows in the evaluation part (the last 30 % of 3 days), per device. */
-const FAULTS = [NOW - 16 * 60 * MINUTE, NOW - 9 * 60 * MINUTE, NOW - 3 * 60 * MINUTE];
+const FAULTS = [NOW - 20 * 60 * MINUTE, NOW - 9 * 60 * MINUTE, NOW - 3 * 60 * MINUTE];
 /** Windows operators closed as false alarms. */
 const FALSE_ALARMS = [NOW - 12 * 60 * MINUTE, NOW - 6 * 60 * MINUTE];
 
@@ -20,10 +20,11 @@ function noise(i: number, k: number): number {
 
 /**
  * A minute-by-minute fleet history over 3 days: steady machines, a bearing fault (vibration and
- * temperature up) in each FAULTS window; with `contaminated`, the training part is full of the
- * same fault shape every two hours, so a model trained on it learns faults as normal.
+ * temperature up) in each FAULTS window. With `pump2Offline`, pump-2 sent nothing during the
+ * training part: a model trained then knows nothing of it and is still learning pump-2 when the
+ * first evaluation fault comes.
  */
-function history(contaminated: () => boolean) {
+function history(pump2Offline: () => boolean) {
   return async (since: number, until: number): Promise<TelemetryRecord[]> => {
     const out: TelemetryRecord[] = [];
     for (const [d, deviceId] of DEVICES.entries()) {
@@ -31,8 +32,8 @@ function history(contaminated: () => boolean) {
         const i = t / MINUTE;
         const inFault = FAULTS.some((f) => t >= anomalyWindow(f).start && t < anomalyWindow(f).end);
         const trainingPart = t < NOW - 0.3 * 3 * DAY;
-        const dirty = contaminated() && trainingPart && i % 120 < 15;
-        const hot = inFault || dirty;
+        if (pump2Offline() && trainingPart && deviceId === 'pump-2') continue;
+        const hot = inFault;
         out.push({
           deviceId,
           site: 'plant-a',
@@ -72,17 +73,17 @@ async function labelOrders(workflows: ReturnType<typeof createLocalWorkflows>) {
 }
 
 function setup() {
-  let dirty = false;
+  let offline = false;
   const pushed: { warning: number; critical: number }[] = [];
   const workflows = createLocalWorkflows({
     db: new Database(':memory:'),
     publish: () => undefined,
     clock: () => NOW,
-    readings: history(() => dirty),
+    readings: history(() => offline),
     trainingWindowDays: 3,
     pushThresholds: (t) => void pushed.push(t),
   });
-  return { workflows, pushed, contaminate: (v: boolean) => (dirty = v) };
+  return { workflows, pushed, takePump2Offline: () => (offline = true) };
 }
 
 describe('retraining (local run of lib/workflows/retraining.asl.json)', () => {
@@ -113,13 +114,13 @@ describe('retraining (local run of lib/workflows/retraining.asl.json)', () => {
   });
 
   it('when the candidate is worse than the model in service, nothing is deployed and the edge is untouched', async () => {
-    const { workflows, pushed, contaminate } = setup();
+    const { workflows, pushed, takePump2Offline } = setup();
     await labelOrders(workflows);
     await workflows.startRetraining().done;
     const before = await workflows.currentModel();
     const endpoint = { ...workflows.sagemaker.endpoints.get('aiot-local-detector')! };
 
-    contaminate(true);
+    takePump2Offline();
     const run = await workflows.startRetraining({ windowDays: 3 }).done;
 
     expect(run).toMatchObject({ status: 'succeeded', outcome: 'kept-current' });
