@@ -1,6 +1,6 @@
 import { type CompiledRule, compileRule, compileTemplate, type RuleInput, runRule } from '../core/iot-sql';
 import { RULES, type RuleId, ruleName } from '../core/rules';
-import { splitBasicIngest } from '../core/topics';
+import { splitBasicIngest, topicMatches } from '../core/topics';
 import type { InboundMessage } from './broker';
 
 /** What a rule's action does locally (Kinesis PutRecord, a Lambda invoke, …). */
@@ -22,6 +22,11 @@ interface LoadedRule {
 export interface RuleDispatch {
   readonly matched: readonly RuleId[];
   readonly failed: readonly RuleId[];
+  /**
+   * Why no rule took the message, when none did and the error action has not seen it either:
+   * a WHERE that did not hold, or a Basic Ingest topic outside the rule's topic filter.
+   */
+  readonly notTaken?: string;
 }
 
 /**
@@ -47,6 +52,15 @@ export class LocalRulesEngine {
     });
   }
 
+  /**
+   * True when a rule is for this topic by its topic filter alone (or it is a Basic Ingest
+   * topic): decided where the broker hands a message over, before any rule runs.
+   */
+  takes(topic: string): boolean {
+    if (splitBasicIngest(topic)) return true;
+    return this.rules.some((r) => topicMatches(r.compiled.from, topic));
+  }
+
   /** Runs every rule the message is for and their actions; action failures go to the error action. */
   async dispatch(m: InboundMessage): Promise<RuleDispatch> {
     const basic = splitBasicIngest(m.topic);
@@ -59,9 +73,15 @@ export class LocalRulesEngine {
     const input: RuleInput = { topic, payload: m.payload, clientId: m.clientId, timestamp: m.receivedAt };
     const matched: RuleId[] = [];
     const failed: RuleId[] = [];
+    const passed: string[] = [];
     for (const rule of candidates) {
       const result = runRule(rule.compiled, input);
-      if (result.status === 'no-match') continue;
+      if (result.status === 'no-match') {
+        if (topicMatches(rule.compiled.from, topic))
+          passed.push(`${rule.name}: ${whereClause(rule.compiled.sql)} does not hold`);
+        else if (basic) passed.push(`${rule.name}: the topic is outside FROM '${rule.compiled.from}'`);
+        continue;
+      }
       matched.push(rule.id);
       try {
         if (result.status === 'error') throw new Error(result.reason);
@@ -73,6 +93,13 @@ export class LocalRulesEngine {
         await this.actions.error(rule.name, (e as Error).message, m);
       }
     }
-    return { matched, failed };
+    if (matched.length > 0 || passed.length === 0) return { matched, failed };
+    return { matched, failed, notTaken: `no rule takes this message (${passed.join('; ')})` };
   }
+}
+
+/** The WHERE condition as written in the rule's SQL, for reasons. */
+function whereClause(sql: string): string {
+  const at = sql.search(/\sWHERE\s/i);
+  return at < 0 ? '' : sql.slice(at).trim();
 }

@@ -50,13 +50,16 @@ export interface LocalRuntimeOptions {
 
 /** Counters kept independently at each stage of the pipeline. */
 export interface PipelineCounters {
-  /** Messages clients published that a rule took (or the topic rule refused). */
+  /**
+   * Messages clients published on a topic of the stack's rules (Basic Ingest included) and
+   * publishes the per-device topic rule refused, counted as the broker hands them over.
+   */
   published: number;
   /** Messages whose content reached the store (telemetry written, anomaly events recorded). */
   stored: number;
   /** Messages kept in the quarantine with a reason. */
   quarantined: number;
-  /** Messages the stream processor kept failing on (the dead-letter queue in AWS). */
+  /** Messages the stream processor kept failing on (the dead-letter queue in AWS; also quarantined). */
   deadLettered: number;
   /** Messages on topics no rule takes (aggregates, command replies, …). */
   unrouted: number;
@@ -187,7 +190,23 @@ export class LocalRuntime {
           await cloudScoring(outcome);
         },
       });
-      const stream = new LocalStream((event) => streamProcessor(event), { batchWindowMs: 20 });
+      const stream = new LocalStream((event) => streamProcessor(event), {
+        batchWindowMs: 20,
+        // The dead-letter queue of AWS is the quarantine here: kept with the reason, counted.
+        onDeadLetter: (dead) => {
+          count('deadLettered');
+          void store.quarantine
+            .put([
+              quarantineItem(dead.data, {
+                source: 'stream-dead-letter',
+                reason: `${dead.reason} (${dead.attempts} attempts)`,
+                receivedAt: Date.now(),
+              }),
+            ])
+            .then(() => count('quarantined'))
+            .catch((e: unknown) => log('error', `dead letter not quarantined: ${(e as Error).message}`));
+        },
+      });
 
       const eventRouter = makeEventRouter({
         events: store.events,
@@ -226,14 +245,22 @@ export class LocalRuntime {
           }),
         ]);
       });
-      bus.onMessage((m) => {
-        const rt = holder.rt;
-        if (!rt) return;
+      // Messages are counted here, where the broker hands them over, apart from the stages
+      // that store or quarantine them; those arriving before the runtime is assembled wait.
+      const early: InboundMessage[] = [];
+      const take = (rt: LocalRuntime, m: InboundMessage) => {
+        const forPipeline = rules.takes(m.topic);
+        if (forPipeline) rt.counters.published++;
+        else rt.counters.unrouted++;
         const p = rt
-          .route(rules, m)
+          .route(rules, m, forPipeline)
           .catch((e: unknown) => log('error', `routing ${m.topic}: ${(e as Error).message}`));
         rt.pendingDispatch.add(p);
         void p.finally(() => rt.pendingDispatch.delete(p));
+      };
+      bus.onMessage((m) => {
+        if (holder.rt) take(holder.rt, m);
+        else early.push(m);
       });
 
       const edgeTransport = await MqttTransport.connect({ localUrl: bus.gatewayUrl, clientId: 'aiot-edge' });
@@ -273,6 +300,7 @@ export class LocalRuntime {
 
       const rt = new LocalRuntime(options, store, bus, stream, workflows, edge, edgeTransport, web, fleet);
       holder.rt = rt;
+      for (const m of early.splice(0)) take(rt, m);
       rt.startedAt = Date.now();
       if (fleet) {
         await fleet.start();
@@ -287,18 +315,27 @@ export class LocalRuntime {
   }
 
   /** One message from a client: counted, then through the rules; command replies to the workflows. */
-  private async route(rules: LocalRulesEngine, m: InboundMessage): Promise<void> {
-    const device = parseDeviceTopic(m.topic);
-    if (device?.direction === 'cmd') {
-      if (device.response) await this.workflows.handleCommandResponse(m.topic, m.payload);
+  private async route(rules: LocalRulesEngine, m: InboundMessage, forPipeline: boolean): Promise<void> {
+    if (!forPipeline) {
+      const device = parseDeviceTopic(m.topic);
+      if (device?.direction === 'cmd' && device.response) {
+        await this.workflows.handleCommandResponse(m.topic, m.payload);
+      }
       return;
     }
     const dispatch = await rules.dispatch(m);
-    if (dispatch.matched.length === 0 && !m.topic.startsWith('$aws/rules/')) {
-      this.counters.unrouted++;
-      return;
+    if (dispatch.notTaken) {
+      // IoT Core would let it pass unseen; locally it is kept, so nothing sent vanishes.
+      await this.store.quarantine.put([
+        quarantineItem(m.payload, {
+          source: 'rules',
+          reason: dispatch.notTaken,
+          receivedAt: m.receivedAt,
+          topic: m.topic,
+        }),
+      ]);
+      this.counters.quarantined++;
     }
-    this.counters.published++;
   }
 
   /** Resolves when the fleet's run is over (immediately when there is no fleet or no duration). */
@@ -355,7 +392,6 @@ export class LocalRuntime {
     await this.settle();
     await Promise.race([this.workflows.idle(), new Promise((r) => setTimeout(r, 5000))]);
     this.stream.stop();
-    this.counters.deadLettered = this.stream.dead().length;
     const report = this.report(endedAt);
     await this.edgeTransport.close().catch(() => {});
     await this.web.close();

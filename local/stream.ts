@@ -13,6 +13,8 @@ export interface LocalStreamOptions {
   /** Delay before a retry. @default 200 */
   readonly retryDelayMs?: number;
   readonly clock?: () => number;
+  /** Told about every record that goes to the dead-letter list. */
+  readonly onDeadLetter?: (deadLetter: DeadLetter) => void;
 }
 
 /** A record the handler kept failing, with what is known of the failure. */
@@ -47,6 +49,7 @@ export class LocalStream {
   private readonly retryAttempts: number;
   private readonly retryDelayMs: number;
   private readonly clock: () => number;
+  private readonly onDeadLetter?: (deadLetter: DeadLetter) => void;
   private readonly deadLetters: DeadLetter[] = [];
   private readonly idleWaiters: (() => void)[] = [];
   private readonly shardByKey = new Map<string, Shard>();
@@ -69,6 +72,7 @@ export class LocalStream {
     this.retryAttempts = opts.retryAttempts ?? 3;
     this.retryDelayMs = opts.retryDelayMs ?? 200;
     this.clock = opts.clock ?? Date.now;
+    this.onDeadLetter = opts.onDeadLetter;
   }
 
   /** Puts one record (Kinesis PutRecord). */
@@ -159,13 +163,15 @@ export class LocalStream {
       shard.attempts++;
       if (shard.attempts > this.retryAttempts) {
         const r = shard.queue.shift()!;
-        this.deadLetters.push({
+        const dead: DeadLetter = {
           partitionKey: r.kinesis.partitionKey,
           sequenceNumber: r.kinesis.sequenceNumber,
           data: Buffer.from(r.kinesis.data, 'base64'),
           attempts: shard.attempts,
           reason: failure,
-        });
+        };
+        this.deadLetters.push(dead);
+        this.onDeadLetter?.(dead);
         shard.attempts = 0;
         this.settle(1);
       }

@@ -17,12 +17,12 @@ async function getJson(url) {
 
 function renderCounters(s) {
   const c = s.counters;
-  const lost = c.published - c.stored - c.quarantined - c.deadLettered;
+  const inFlight = c.published - c.stored - c.quarantined;
   const items = [
     ['published', c.published],
     ['stored', c.stored],
     ['quarantined', c.quarantined],
-    ['in flight', Math.max(0, lost)],
+    ['in flight', Math.max(0, inFlight)],
     ['readings stored', c.readingsStored],
     ['anomalies', c.anomalies],
     ['workflows', c.workflowsStarted],
