@@ -127,7 +127,12 @@ export function updateMeasure(m: MeasureState, x: number, config: DetectorConfig
     const bin = binOf(m, x, config.bins);
     const levelSeen = count(m, LEVEL_KEY, bin);
     newLevel = levelSeen === 0;
-    if (!learning) runTail = runLogTail(m, bin, levelSeen);
+    if (!learning) {
+      // The bin alone, and the bin with its two neighbours: a rare regime often straddles a
+      // grid line, and then neither bin alone is visited often enough to stand out.
+      const near = levelSeen + peek(m, LEVEL_KEY, bin - 1) + peek(m, LEVEL_KEY, bin + 1);
+      runTail = Math.min(runLogTail(m, bin, levelSeen, 0), runLogTail(m, bin, near, 1));
+    }
     remember(m, bin);
     if (!Number.isNaN(m.lastBin)) {
       const from = m.lastBin;
@@ -229,15 +234,16 @@ const EMPTY = -0x7fffffff;
  * level is a spike, which the move surprise judges; several visits in a short span are a
  * shift to a rare regime, even when every step into it was small or familiar. This is a
  * windowed-distribution test in the spirit of NAB's relative-entropy detector, cut down to
- * the one bin that matters at each point.
+ * the one bin that matters at each point. `levelSeen` counts past visits to the bins within
+ * `reach` of `bin`, and so do the hits among the latest values.
  */
-function runLogTail(m: MeasureState, bin: number, levelSeen: number): number {
+function runLogTail(m: MeasureState, bin: number, levelSeen: number, reach: number): number {
   let hits = 1;
   let filled = 1;
   for (const b of m.recent) {
     if (b === EMPTY) continue;
     filled++;
-    if (b === bin) hits++;
+    if (Math.abs(b - bin) <= reach) hits++;
   }
   // Laplace-smoothed share of visits; counts saturate, so the share only errs upwards.
   const p = (levelSeen + 1) / (m.levels + 2);
