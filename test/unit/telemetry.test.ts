@@ -94,10 +94,7 @@ describe('telemetry contract', () => {
 describe('published JSON Schema', () => {
   it('when compared with the contract, the committed schemas/telemetry.schema.json is up to date (npm run schema)', () => {
     const committed = JSON.parse(
-      require('node:fs').readFileSync(
-        require('node:path').join(__dirname, '../../schemas/telemetry.schema.json'),
-        'utf8',
-      ),
+      readFileSync(join(__dirname, '../../schemas/telemetry.schema.json'), 'utf8'),
     );
     expect(committed).toEqual(telemetryJsonSchema());
   });
