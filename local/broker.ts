@@ -37,6 +37,13 @@ export interface EmbeddedBrokerOptions {
   /** @default '127.0.0.1' */
   readonly host?: string;
   readonly clock?: () => number;
+  /**
+   * Flow control: asked before each client publish is taken; a promise holds that client's
+   * publishes (and, through TCP, the client) until it settles. The runtime answers with one
+   * while its pipeline is too far behind, so an overload slows the publishers instead of
+   * queueing without bound.
+   */
+  readonly admit?: () => Promise<void> | undefined;
 }
 
 const GATEWAY_USER = 'aiot-gateway';
@@ -86,21 +93,31 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     }
     done(null, true);
   };
+  const decide = (client: { id: string }, topic: string, payload: Buffer | string): Error | null => {
+    const reason = topic.startsWith('$SYS/')
+      ? '$SYS/ topics are reserved for the broker'
+      : !gateways.has(client) && !publishAllowed(client, topic)
+        ? `client ${client.id} may not publish on ${topic} (a device publishes only under its own id)`
+        : undefined;
+    if (reason === undefined) return null;
+    const refused: RefusedPublish = {
+      topic,
+      payload: Buffer.from(payload),
+      clientId: client.id,
+      receivedAt: clock(),
+      reason,
+    };
+    for (const l of refusedListeners) l(refused);
+    return new Error(reason);
+  };
   aedes.authorizePublish = (client, packet, done) => {
     if (!client) return done(null);
-    if (packet.topic.startsWith('$SYS/')) return done(new Error('$SYS/ topic is reserved'));
-    if (!gateways.has(client) && !publishAllowed(client, packet.topic)) {
-      const refused: RefusedPublish = {
-        topic: packet.topic,
-        payload: Buffer.from(packet.payload),
-        clientId: client.id,
-        receivedAt: clock(),
-        reason: `client ${client.id} may not publish on ${packet.topic} (a device publishes only under its own id)`,
-      };
-      for (const l of refusedListeners) l(refused);
-      return done(new Error(refused.reason));
-    }
-    done(null);
+    const gate = opts.admit?.();
+    if (!gate) return done(decide(client, packet.topic, packet.payload));
+    gate.then(
+      () => done(decide(client, packet.topic, packet.payload)),
+      () => done(decide(client, packet.topic, packet.payload)),
+    );
   };
   aedes.authorizeSubscribe = (client, sub, done) => {
     if (!client || gateways.has(client) || deviceSubscribeAllowed(client.id, sub.topic))

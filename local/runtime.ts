@@ -100,6 +100,14 @@ export interface RuntimeStatus {
 }
 
 const DRAIN_TIMEOUT_MS = 15_000;
+/**
+ * Flow control: past this many messages in flight (published, neither stored nor quarantined
+ * yet) the broker holds further publishes until the backlog is down to half, so an overload
+ * slows the devices, as IoT Core and Kinesis throttling would, instead of queueing in memory.
+ */
+const MAX_IN_FLIGHT = 1000;
+/** A hold never lasts longer than this, so a stuck stage cannot stop the broker. */
+const MAX_HOLD_MS = 2000;
 
 /**
  * The whole platform on one machine: embedded broker (or an external one) → the stack's rules
@@ -122,6 +130,7 @@ export class LocalRuntime {
   private readonly pendingDispatch = new Set<Promise<unknown>>();
   private startedAt = 0;
   private stopping: Promise<RuntimeReport> | undefined;
+  private hold: Promise<void> | undefined;
   /** The simulated fleet's own account of the run, once stopped. */
   fleetSummary: FleetSummary | undefined;
 
@@ -145,13 +154,13 @@ export class LocalRuntime {
     const store = openLocalStore(path.join(dataDir, 'aiot.db'));
     const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
     try {
-      const bus = options.brokerUrl
-        ? await connectExternalBroker(options.brokerUrl)
-        : await startEmbeddedBroker({ port: options.mqttPort ?? 1883 });
-      cleanup.push(() => bus.close());
-
       // The holder lets handlers built before the runtime object report into its counters.
       const holder: { rt?: LocalRuntime } = {};
+      const bus = options.brokerUrl
+        ? await connectExternalBroker(options.brokerUrl)
+        : await startEmbeddedBroker({ port: options.mqttPort ?? 1883, admit: () => holder.rt?.admission() });
+      cleanup.push(() => bus.close());
+
       const count = (k: keyof PipelineCounters, n = 1) => {
         if (holder.rt) holder.rt.counters[k] += n;
       };
@@ -336,6 +345,27 @@ export class LocalRuntime {
       ]);
       this.counters.quarantined++;
     }
+  }
+
+  /** Messages published and not yet stored or quarantined. */
+  get inFlight(): number {
+    return this.counters.published - this.counters.stored - this.counters.quarantined;
+  }
+
+  /** Undefined while the pipeline keeps up; else a promise that settles once it has caught up. */
+  admission(): Promise<void> | undefined {
+    if (this.hold) return this.hold;
+    if (this.inFlight < MAX_IN_FLIGHT) return undefined;
+    const since = Date.now();
+    this.hold = new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (this.inFlight > MAX_IN_FLIGHT / 2 && Date.now() - since < MAX_HOLD_MS) return;
+        clearInterval(check);
+        this.hold = undefined;
+        resolve();
+      }, 2);
+    });
+    return this.hold;
   }
 
   /** Resolves when the fleet's run is over (immediately when there is no fleet or no duration). */
