@@ -201,6 +201,12 @@ export function classify(
   return { severity, reasons, subject, message };
 }
 
+/** The Classify task's input, as the ASL passes it. */
+export const ClassifyTaskSchema = z.object({
+  input: AnomalyResponseInputSchema,
+  enrichment: z.custom<Enrichment>((v) => typeof v === 'object' && v !== null && 'available' in v),
+});
+
 // ── Work orders ───────────────────────────────────────────────────────────────────────────
 
 export const WorkOrderTaskSchema = z.discriminatedUnion('action', [

@@ -6,11 +6,12 @@ import type { TelemetryRecord } from '../../core/store';
 import {
   type AckPolicy,
   type AckResult,
+  AnomalyResponseInputSchema,
   anomalyResponseStart,
+  ClassifyTaskSchema,
   classify,
   DEFAULT_ACK_POLICY,
   type DeviceDirectory,
-  type Enrichment,
   enrich,
   type HistoryReader,
   handleCommandResponse,
@@ -189,13 +190,13 @@ export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkf
     },
     resources: {
       [LOCAL_SUBSTITUTIONS.EnrichFunctionArn]: (input) =>
-        enrich(input as never, {
+        enrich(AnomalyResponseInputSchema.parse(input), {
           history: options.history ?? NO_HISTORY,
           devices: options.devices ?? NO_DEVICES,
         }),
-      [LOCAL_SUBSTITUTIONS.ClassifyFunctionArn]: async (input) => {
-        const p = input as { input: never; enrichment: Enrichment };
-        return classify(p.input, p.enrichment, options.thresholds);
+      [LOCAL_SUBSTITUTIONS.ClassifyFunctionArn]: async (raw) => {
+        const { input, enrichment } = ClassifyTaskSchema.parse(raw);
+        return classify(input, enrichment, options.thresholds);
       },
       [LOCAL_SUBSTITUTIONS.WorkOrdersFunctionArn]: (input) => runWorkOrderTask(input, store, clock),
       [LOCAL_SUBSTITUTIONS.CommandDeviceFunctionArn]: async (input) => {
