@@ -224,7 +224,14 @@ export type WorkOrderTask = z.infer<typeof WorkOrderTaskSchema>;
 
 export type WorkOrderTaskResult =
   | { readonly action: 'open'; readonly created: boolean; readonly id: string; readonly status: string }
-  | { readonly action: 'status' | 'escalate'; readonly id: string; readonly status: string };
+  | { readonly action: 'status'; readonly id: string; readonly status: string }
+  | {
+      readonly action: 'escalate';
+      readonly id: string;
+      readonly status: string;
+      /** The escalation alert's subject (SNS takes at most 100 characters). */
+      readonly subject: string;
+    };
 
 /** The work-order steps of the workflow: open (idempotent), read status, escalate. */
 export async function runWorkOrderTask(
@@ -259,9 +266,10 @@ export async function runWorkOrderTask(
       const order = await store.get(task.id);
       if (!order) throw new WorkOrderMissing(task.id);
       // Acknowledged in the meantime (between the last poll and now): nothing to escalate.
-      if (order.status !== 'open') return { action: 'escalate', id: order.id, status: order.status };
+      const subject = `[aiot] ESCALATED: ${order.deviceId} did not acknowledge safe mode`.slice(0, 99);
+      if (order.status !== 'open') return { action: 'escalate', id: order.id, status: order.status, subject };
       const next = await store.updateStatus(task.id, { status: 'escalated', at: clock(), note: task.note });
-      return { action: 'escalate', id: next.id, status: next.status };
+      return { action: 'escalate', id: next.id, status: next.status, subject };
     }
   }
 }

@@ -124,6 +124,15 @@ describe('anomaly-response (local run of lib/workflows/anomaly-response.asl.json
     ]);
   });
 
+  it('when the device id is as long as the contract allows, both alerts still fit SNS subjects', async () => {
+    const { workflows } = setup();
+    const summary = await workflows.startAnomalyResponse(anomaly({ deviceId: 'd'.repeat(128) })).done;
+
+    expect(summary.outcome).toBe('escalated');
+    expect(workflows.notifications()).toHaveLength(2);
+    for (const n of workflows.notifications()) expect(n.subject.length).toBeLessThanOrEqual(100);
+  });
+
   it('when the command cannot be published, the operator is still notified and the order escalates', async () => {
     const { workflows } = setup({
       publish: () => {
