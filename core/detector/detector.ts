@@ -115,6 +115,7 @@ function clone(state: DetectorState): DetectorState {
 function step(s: DetectorState, value: DetectorInput, timestampMs?: number): number {
   s.points++;
   const gap = noteTime(s, timestampMs);
+  const hour = hourOfDay(timestampMs);
   let minLogTail = 0;
   let seen = 0;
   const visit = (name: string, x: number) => {
@@ -132,7 +133,7 @@ function step(s: DetectorState, value: DetectorInput, timestampMs?: number): num
       s.measures[name] = m;
     }
     if (gap) breakContext(m);
-    const logTail = updateMeasure(m, x, s.config);
+    const logTail = updateMeasure(m, x, s.config, hour);
     seen++;
     if (logTail < minLogTail) minLogTail = logTail;
   };
@@ -157,6 +158,13 @@ function step(s: DetectorState, value: DetectorInput, timestampMs?: number): num
 export function scoreOf(logTail: number): number {
   const digits = Math.max(0, -logTail / Math.LN10);
   return Number.isFinite(digits) ? digits / (digits + HALF_SCORE_DIGITS) : 1;
+}
+
+/** Hour of the day (UTC, 0-23) of a reading, or undefined when its time is unknown. */
+function hourOfDay(timestampMs?: number): number | undefined {
+  if (timestampMs === undefined || !Number.isFinite(timestampMs)) return undefined;
+  const hour = Math.floor(timestampMs / 3_600_000) % 24;
+  return hour < 0 ? hour + 24 : hour;
 }
 
 function noteTime(s: DetectorState, timestampMs?: number): boolean {

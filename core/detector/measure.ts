@@ -107,8 +107,10 @@ export function breakContext(m: MeasureState): void {
 /**
  * Feeds one finite value and returns the natural log of its tail probability: near 0 for
  * the expected, very negative for the surprising. While learning it returns 0.
+ *
+ * @param hour hour of the day of the reading (0-23), when its time is known
  */
-export function updateMeasure(m: MeasureState, x: number, config: DetectorConfig): number {
+export function updateMeasure(m: MeasureState, x: number, config: DetectorConfig, hour?: number): number {
   const half = config.learningPoints >> 1;
   m.n++;
   const learning = m.n <= config.learningPoints;
@@ -131,7 +133,15 @@ export function updateMeasure(m: MeasureState, x: number, config: DetectorConfig
       // The bin alone, and the bin with its two neighbours: a rare regime often straddles a
       // grid line, and then neither bin alone is visited often enough to stand out.
       const near = levelSeen + peek(m, LEVEL_KEY, bin - 1) + peek(m, LEVEL_KEY, bin + 1);
-      runTail = Math.min(runLogTail(m, bin, levelSeen, 0), runLogTail(m, bin, near, 1));
+      runTail = Math.min(runLogTail(m, bin, levelSeen, m.levels, 0), runLogTail(m, bin, near, m.levels, 1));
+    }
+    if (hour !== undefined) {
+      // The same test against the visits at this hour of the day: a level usual at noon can
+      // be rare at midnight (or a daily peak can fail to come).
+      const hourKey = HOUR_KEY + hour;
+      const hourSeen = count(m, hourKey, bin);
+      const hourTotal = count(m, hourKey, HOUR_TOTAL);
+      if (!learning) runTail = Math.min(runTail, runLogTail(m, bin, hourSeen, hourTotal, 0));
     }
     remember(m, bin);
     if (!Number.isNaN(m.lastBin)) {
@@ -201,6 +211,14 @@ function binOf(m: MeasureState, x: number, bins: number): number {
 /** Key of the level counts in the table (no bin is this far out: bins grow in octaves). */
 const LEVEL_KEY = 0x7fffffff;
 
+/**
+ * Keys of the visits by hour of the day: (HOUR_KEY + hour, bin) counts visits to a bin at that
+ * hour and (HOUR_KEY + hour, HOUR_TOTAL) all readings at that hour. Neither a bin nor a level
+ * key comes near these numbers.
+ */
+const HOUR_KEY = 0x40000000;
+const HOUR_TOTAL = -0x3fffffff;
+
 /** Weight of the moves one bin off in the familiarity of a move. */
 const NEIGHBOUR_WEIGHT = 0.5;
 
@@ -235,9 +253,9 @@ const EMPTY = -0x7fffffff;
  * shift to a rare regime, even when every step into it was small or familiar. This is a
  * windowed-distribution test in the spirit of NAB's relative-entropy detector, cut down to
  * the one bin that matters at each point. `levelSeen` counts past visits to the bins within
- * `reach` of `bin`, and so do the hits among the latest values.
+ * `reach` of `bin` out of `total`, and so do the hits among the latest values.
  */
-function runLogTail(m: MeasureState, bin: number, levelSeen: number, reach: number): number {
+function runLogTail(m: MeasureState, bin: number, levelSeen: number, total: number, reach: number): number {
   let hits = 1;
   let filled = 1;
   for (const b of m.recent) {
@@ -245,8 +263,10 @@ function runLogTail(m: MeasureState, bin: number, levelSeen: number, reach: numb
     filled++;
     if (Math.abs(b - bin) <= reach) hits++;
   }
-  // Laplace-smoothed share of visits; counts saturate, so the share only errs upwards.
-  const p = (levelSeen + 1) / (m.levels + 2);
+  // Share of visits counting this one (so a bin never seen before is not impossible, and a
+  // bin that took every visit so far is certain, however few visits there were); counts
+  // saturate, so the share only errs upwards.
+  const p = (levelSeen + 1) / (total + 1);
   return binomialLogUpperTail(filled, Math.min(p, 1), hits);
 }
 

@@ -50,3 +50,40 @@ describe('run view', () => {
     expect(scores.every((s) => s >= 0 && s <= 1)).toBe(true);
   });
 });
+
+describe('hour-of-day run view', () => {
+  const FIVE_MINUTES = 300_000;
+  const HOUR = 3_600_000;
+  /** High (around 80) from 08:00 to 20:00 UTC, low (around 20) at night, with a little noise. */
+  function daily(t: number): number {
+    const u = Math.sin(t * 1e-5) * 43758.5453;
+    const hour = (t / HOUR) % 24;
+    return (hour >= 8 && hour < 20 ? 80 : 20) + 4 * (u - Math.floor(u));
+  }
+
+  it('when a level usual by day is held at night, scores it far above the same level by day', () => {
+    const detector = createDetector();
+    const days = 14;
+    let t = 0;
+    for (; t < days * 24 * HOUR; t += FIVE_MINUTES) detector.update(daily(t), t);
+    const saved = detector.snapshot();
+    const at = (start: number) => {
+      const d = restoreDetector(saved);
+      // Carry on as usual until `start` hours into the next day, then hold 81 for 40 minutes.
+      let u = t;
+      for (; u < t + start * HOUR; u += FIVE_MINUTES) d.update(daily(u), u);
+      return Math.max(...Array.from({ length: 8 }, (_, k) => d.update(81, u + k * FIVE_MINUTES)));
+    };
+    const byDay = at(12);
+    const atNight = at(2);
+    expect(byDay).toBeLessThan(0.5);
+    expect(atNight).toBeGreaterThan(0.5);
+    expect(atNight).toBeGreaterThan(byDay + 0.2);
+  });
+
+  it('when readings have no time, still scores them in [0, 1]', () => {
+    const detector = createDetector();
+    const scores = Array.from({ length: 1000 }, (_, i) => detector.update(daily(i * FIVE_MINUTES)));
+    expect(scores.every((s) => s >= 0 && s <= 1)).toBe(true);
+  });
+});
