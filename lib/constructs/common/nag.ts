@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 
@@ -30,4 +30,15 @@ export function acknowledgeBucketPut(scope: IConstruct, bucket: s3.IBucket, pref
     `IAM5[Resource::<${bucketLogicalRef}.Arn>/${prefix}/*]`,
     `Objects are written under the ${prefix}/ prefix with generated keys; the grant is limited to that prefix.`,
   );
+}
+
+/**
+ * How cdk-nag prints an ARN of the stack's own account in a finding id: what the stack's
+ * environment leaves unresolved prints as the pseudo parameter (`<AWS::Region>` …), the rest as
+ * its value — so an acknowledgement matches both an env-agnostic synth and `cdk synth` with a region.
+ */
+export function nagArn(scope: IConstruct, service: string, resource: string): string {
+  const s = Stack.of(scope);
+  const shown = (t: string, pseudo: string) => (Token.isUnresolved(t) ? `<AWS::${pseudo}>` : t);
+  return `arn:${shown(s.partition, 'Partition')}:${service}:${shown(s.region, 'Region')}:${shown(s.account, 'AccountId')}:${resource}`;
 }

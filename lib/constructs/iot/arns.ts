@@ -1,4 +1,4 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 
 /** IoT ARNs built from the stack's partition, region and account. */
@@ -27,17 +27,4 @@ export function renderGrant(grant: string): string {
       return p;
     })
     .join('/');
-}
-
-/**
- * How cdk-nag prints an ARN built by {@link iotArn} in a finding id: what the stack's environment
- * leaves unresolved prints as the pseudo parameter (`<AWS::Region>` …), the rest as its value.
- */
-export function nagArn(scope: Construct, arn: string): string {
-  const s = Stack.of(scope);
-  const shown = (t: string, pseudo: string) => (Token.isUnresolved(t) ? `<AWS::${pseudo}>` : t);
-  return arn
-    .replace(s.partition, shown(s.partition, 'Partition'))
-    .replace(s.region, shown(s.region, 'Region'))
-    .replace(s.account, shown(s.account, 'AccountId'));
 }

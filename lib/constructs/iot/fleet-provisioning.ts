@@ -1,9 +1,9 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
-import { acknowledge } from '../common/nag';
+import { acknowledge, nagArn } from '../common/nag';
 import { ProjectFunction } from '../common/project-function';
-import { iotArn, nagArn, topicArn, topicFilterArn } from './arns';
+import { iotArn, topicArn, topicFilterArn } from './arns';
 import type { DeviceFleet } from './device-fleet';
 
 export interface FleetProvisioningProps {
@@ -74,8 +74,9 @@ export class FleetProvisioning extends Construct {
     const unknownAtDeploy =
       'Things are named by serial numbers and certificates created at provisioning time, so neither is known at deploy time; ' +
       'the template and the pre-provisioning hook decide which are created.';
-    for (const arn of [thingArn, certArn])
-      acknowledge(role, `IAM5[Resource::${nagArn(this, arn)}]`, unknownAtDeploy);
+    for (const resource of ['thing/*', 'cert/*']) {
+      acknowledge(role, `IAM5[Resource::${nagArn(this, 'iot', resource)}]`, unknownAtDeploy);
+    }
     this.template = new iot.CfnProvisioningTemplate(this, 'Template', {
       templateName: this.templateName,
       description: 'aiot devices: thing named by serial number, site attribute, device policy',

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
-import { acknowledge, REASONS } from '../common/nag';
+import { acknowledge, nagArn, REASONS } from '../common/nag';
 
 /** Acknowledges a CDK grant limited to one prefix of a bucket (the finding names the bucket's logical id). */
 export function acknowledgeBucketPrefix(
@@ -42,8 +42,7 @@ export class SageMakerRole extends Construct {
     props.trainingBucket.grantPut(this.role, 'runs/*');
     props.modelBucket.grantReadWrite(this.role, 'models/*');
     props.encryptionKey.grantEncryptDecrypt(this.role);
-    const logGroupsNag =
-      'arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/*';
+    const logGroupsNag = nagArn(this, 'logs', 'log-group:/aws/sagemaker/*');
     const logGroups = stack.formatArn({
       service: 'logs',
       resource: 'log-group',

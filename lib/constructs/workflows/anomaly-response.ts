@@ -7,9 +7,9 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { IOT_SQL_VERSION } from '../../../core/rules';
 import { COMMAND_ACK_RULE } from '../../../core/workflows/anomaly-response';
-import { acknowledge, acknowledgeBucketPut } from '../common/nag';
+import { acknowledge, acknowledgeBucketPut, nagArn } from '../common/nag';
 import { ProjectFunction } from '../common/project-function';
-import { iotArn, nagArn } from '../iot/arns';
+import { iotArn } from '../iot/arns';
 import type { TimestreamStore } from '../storage/timestream-store';
 import type { AlertTopic } from './alert-topic';
 import type { WorkOrderTable } from './work-order-table';
@@ -59,7 +59,7 @@ export class AnomalyResponse extends Construct {
     );
     acknowledge(
       this.enrich.role!,
-      `IAM5[Resource::${nagArn(this, iotArn(this, 'thing', '*'))}]`,
+      `IAM5[Resource::${nagArn(this, 'iot', 'thing/*')}]`,
       'Any device of the fleet may raise an anomaly; DescribeThing is read-only and limited to things.',
     );
 
@@ -89,7 +89,7 @@ export class AnomalyResponse extends Construct {
     );
     acknowledge(
       this.commandDevice.role!,
-      `IAM5[Resource::${nagArn(this, iotArn(this, 'topic', 'cmd/aiot/*/*/safe-mode'))}]`,
+      `IAM5[Resource::${nagArn(this, 'iot', 'topic/cmd/aiot/*/*/safe-mode')}]`,
       'Publishes only the safe-mode command, to whichever device the anomaly names.',
     );
     acknowledge(

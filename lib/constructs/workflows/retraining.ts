@@ -6,7 +6,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { acknowledge, acknowledgeBucketPut } from '../common/nag';
+import { acknowledge, acknowledgeBucketPut, nagArn } from '../common/nag';
 import { ProjectFunction } from '../common/project-function';
 import { iotArn } from '../iot/arns';
 import { algorithmImage, RANDOM_CUT_FOREST, XGBOOST } from '../ml/algorithm-images';
@@ -306,7 +306,7 @@ export class Retraining extends Construct {
     for (const what of ['training-job', 'model', 'transform-job', 'endpoint-config']) {
       acknowledge(
         this.stateMachine.role,
-        `IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:${what}/${prefix}-*]`,
+        `IAM5[Resource::${nagArn(this, 'sagemaker', `${what}/${prefix}-*`)}]`,
         'Each run names its jobs, model and endpoint configuration after the run; all share the stack prefix.',
       );
     }
@@ -340,7 +340,7 @@ export class Retraining extends Construct {
     );
     acknowledge(
       this.updateEdgeTask.role!,
-      'IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:job/*]',
+      `IAM5[Resource::${nagArn(this, 'iot', 'job/*')}]`,
       'A Greengrass deployment runs as an IoT job whose id Greengrass generates.',
     );
   }
