@@ -119,7 +119,8 @@ export function registerLocalCommands(program: Command): void {
           `${report.throughput.messagesPerSecond} msg/s`,
       );
       console.log(
-        `detection: ${d.detected}/${d.injected} faults detected, ${d.falseAlarms} false alarms, ` +
+        `detection: ${d.detected}/${d.injected} faults detected, ${d.falseAlarms} false alarms ` +
+          `(${d.healthyDeviceAlarms} on healthy devices), ` +
           `mean time to detect ${d.meanTimeToDetectSeconds ?? '–'} s · workflows ${report.workflows.started} started, ` +
           `${report.workflows.succeeded} succeeded, ${report.workflows.failed} failed`,
       );

@@ -19,6 +19,8 @@ export interface DetectionReport {
   readonly detected: number;
   /** Alarms (events merged per device within a minute) outside every fault window. */
   readonly falseAlarms: number;
+  /** The false alarms raised on devices that had no fault injected at all. */
+  readonly healthyDeviceAlarms: number;
   readonly meanTimeToDetectSeconds: number | null;
   readonly perFault: readonly FaultDetection[];
 }
@@ -40,10 +42,15 @@ export function detectionReport(
   const outside = events
     .filter((e) => !faults.some((f) => inWindow(e, f)))
     .sort((a, b) => a.deviceId.localeCompare(b.deviceId) || a.ts - b.ts);
+  const faulty = new Set(truth.map((f) => f.deviceId));
   let falseAlarms = 0;
+  let healthyDeviceAlarms = 0;
   let last: AnomalyEvent | undefined;
   for (const e of outside) {
-    if (!last || last.deviceId !== e.deviceId || e.ts - last.ts > ALARM_MERGE_MS) falseAlarms++;
+    if (!last || last.deviceId !== e.deviceId || e.ts - last.ts > ALARM_MERGE_MS) {
+      falseAlarms++;
+      if (!faulty.has(e.deviceId)) healthyDeviceAlarms++;
+    }
     last = e;
   }
   const delays = perFault
@@ -53,6 +60,7 @@ export function detectionReport(
     injected: faults.length,
     detected: delays.length,
     falseAlarms,
+    healthyDeviceAlarms,
     meanTimeToDetectSeconds: delays.length
       ? Math.round((delays.reduce((a, b) => a + b, 0) / delays.length) * 10) / 10
       : null,

@@ -7,14 +7,14 @@ import { quarantineItem, type TelemetryRecord } from '../core/store';
 import { parseDeviceTopic } from '../core/topics';
 import { Fleet, type FleetSummary } from '../device/simulator/fleet';
 import type { FaultRecord, ScenarioInput } from '../device/simulator/scenario';
-import { AnomalyDetectorComponent } from '../greengrass/anomaly-detector/component';
-import { MqttTransport } from '../greengrass/anomaly-detector/mqtt-transport';
+import type { AnomalyDetectorStats } from '../greengrass/anomaly-detector/component';
 import { makeHandler as makeEventRouter } from '../lambda/event-router/handler';
 import { makeCloudScoring } from '../lambda/shared/cloud-scoring';
 import { EndpointScorer } from '../lambda/shared/endpoint-scorer';
 import { makeHandler as makeStreamProcessor } from '../lambda/stream-processor/handler';
 import { connectExternalBroker, type InboundMessage, type MessageBus, startEmbeddedBroker } from './broker';
 import { type DetectionReport, detectionReport } from './detection';
+import { EdgeHost } from './edge-host';
 import { LocalRulesEngine } from './rules-engine';
 import { localScenario } from './scenario';
 import { type LocalStore, openLocalStore } from './store';
@@ -95,7 +95,7 @@ export interface RuntimeStatus {
   readonly counters: PipelineCounters;
   readonly pendingInStream: number;
   readonly fleet?: ReturnType<Fleet['progress']>;
-  readonly edge?: ReturnType<AnomalyDetectorComponent['stats']>;
+  readonly edge?: AnomalyDetectorStats;
   readonly groundTruth: readonly FaultRecord[];
 }
 
@@ -140,8 +140,7 @@ export class LocalRuntime {
     readonly bus: MessageBus,
     readonly stream: LocalStream,
     readonly workflows: LocalWorkflows,
-    readonly edge: AnomalyDetectorComponent,
-    private readonly edgeTransport: MqttTransport,
+    readonly edge: EdgeHost,
     readonly web: WebServer,
     readonly fleet: Fleet | undefined,
   ) {}
@@ -272,14 +271,10 @@ export class LocalRuntime {
         else early.push(m);
       });
 
-      const edgeTransport = await MqttTransport.connect({ localUrl: bus.gatewayUrl, clientId: 'aiot-edge' });
-      cleanup.push(() => edgeTransport.close());
-      const edge = new AnomalyDetectorComponent({
-        transport: edgeTransport,
-        stateDir: path.join(dataDir, 'edge'),
-        logger: (level, message) => log(level, `edge: ${message}`),
-      });
-      await edge.start();
+      const edge = await EdgeHost.start(
+        { gatewayUrl: bus.gatewayUrl, stateDir: path.join(dataDir, 'edge') },
+        log,
+      );
       cleanup.push(() => edge.stop());
 
       const devices = options.devices ?? 6;
@@ -307,7 +302,7 @@ export class LocalRuntime {
       });
       cleanup.push(() => web.close());
 
-      const rt = new LocalRuntime(options, store, bus, stream, workflows, edge, edgeTransport, web, fleet);
+      const rt = new LocalRuntime(options, store, bus, stream, workflows, edge, web, fleet);
       holder.rt = rt;
       for (const m of early.splice(0)) take(rt, m);
       rt.startedAt = Date.now();
@@ -423,7 +418,6 @@ export class LocalRuntime {
     await Promise.race([this.workflows.idle(), new Promise((r) => setTimeout(r, 5000))]);
     this.stream.stop();
     const report = this.report(endedAt);
-    await this.edgeTransport.close().catch(() => {});
     await this.web.close();
     await this.bus.close();
     this.store.close();
