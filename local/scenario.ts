@@ -20,7 +20,9 @@ export function localScenario(o: LocalScenarioOptions): ScenarioInput {
   const duration = o.durationS ?? 86_400;
   const at = (fraction: number) => Math.round(span * fraction * 10) / 10;
   const kinds = [
-    { kind: 'overheating', startS: at(0.55), endS: at(0.9) },
+    // Heat builds with the bearing's thermal lag (about 90 s): a strong overheating, early, so
+    // that even a short run sees the bearing approach its safety limit before it ends.
+    { kind: 'overheating', startS: at(0.35), endS: at(0.95), magnitude: 3 },
     { kind: 'bearing-wear', startS: at(0.5), endS: at(0.95) },
     { kind: 'spikes', startS: at(0.6), endS: at(0.85), measure: 'vibration_rms', magnitude: 1.5 },
   ] as const;
