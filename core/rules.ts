@@ -21,6 +21,20 @@ export interface RuleDefinition {
  */
 const ENVELOPE = 'topic(3) AS topicSite, topic(4) AS topicDeviceId, timestamp() AS receivedAt';
 
+/** A rule's output split into what the device sent and the fields {@link ENVELOPE} added. */
+export interface RuleOutput {
+  readonly body: unknown;
+  readonly topicSite?: unknown;
+  readonly topicDeviceId?: unknown;
+}
+
+/** Removes the envelope fields a rule adds (left as is for anything but a JSON object). */
+export function splitRuleEnvelope(json: unknown): RuleOutput {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return { body: json };
+  const { topicSite, topicDeviceId, receivedAt: _receivedAt, ...body } = json as Record<string, unknown>;
+  return { body, topicSite, topicDeviceId };
+}
+
 export const RULES: Record<RuleId, RuleDefinition> = {
   telemetry: {
     id: 'telemetry',

@@ -1,5 +1,6 @@
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import { z } from 'zod';
+import { splitRuleEnvelope } from './rules';
 
 /**
  * The telemetry contract: what a device publishes on `dt/aiot/<site>/<deviceId>/telemetry`.
@@ -74,13 +75,6 @@ export const TelemetryMessageSchema = z.strictObject({
 export type TelemetryMessage = z.infer<typeof TelemetryMessageSchema>;
 export type Reading = z.infer<typeof ReadingSchema>;
 
-/** Fields the telemetry rule adds from the topic and the broker; the topic is authoritative. */
-export const RuleEnvelopeSchema = z.object({
-  topicSite: z.string().optional(),
-  topicDeviceId: z.string().optional(),
-  receivedAt: z.number().optional(),
-});
-
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 export interface ParseOptions {
@@ -140,14 +134,10 @@ export function matchesSchema(json: unknown): boolean {
 
 /** Validates an already-decoded message object; strips the rule's envelope fields first. */
 export function validateTelemetry(json: unknown, opts: ParseOptions): ParseResult<TelemetryMessage> {
-  let body = json;
+  const { body, topicSite, topicDeviceId } = splitRuleEnvelope(json);
   let topic = opts.topic;
-  if (json !== null && typeof json === 'object' && !Array.isArray(json)) {
-    const { topicSite, topicDeviceId, receivedAt: _receivedAt, ...rest } = json as Record<string, unknown>;
-    body = rest;
-    if (!topic && typeof topicSite === 'string' && typeof topicDeviceId === 'string') {
-      topic = { site: topicSite, deviceId: topicDeviceId };
-    }
+  if (!topic && typeof topicSite === 'string' && typeof topicDeviceId === 'string') {
+    topic = { site: topicSite, deviceId: topicDeviceId };
   }
   if (!matchesSchema(body)) {
     // The slow path runs only for bad messages: zod words the reason.

@@ -1,4 +1,5 @@
 import { type AnomalyEvent, AnomalyEventSchema } from '../../core/events';
+import { splitRuleEnvelope } from '../../core/rules';
 import { type EventStore, type Quarantine, quarantineItem } from '../../core/store';
 import { formatIssues } from '../../core/telemetry';
 
@@ -23,18 +24,12 @@ export type EventRouterResult =
 export function makeHandler(deps: EventRouterDeps): (input: unknown) => Promise<EventRouterResult> {
   const clock = deps.clock ?? Date.now;
   return async (input) => {
-    const body =
-      input && typeof input === 'object'
-        ? (({ topicSite: _s, topicDeviceId: _d, receivedAt: _r, ...rest }) => rest)(
-            input as Record<string, unknown>,
-          )
-        : input;
+    const { body, topicDeviceId } = splitRuleEnvelope(input);
     const parsed = AnomalyEventSchema.safeParse(body);
-    const topic = input && typeof input === 'object' ? (input as Record<string, unknown>) : {};
     let reason: string | undefined;
     if (!parsed.success) reason = `invalid event: ${formatIssues(parsed.error)}`;
-    else if (topic.topicDeviceId !== undefined && topic.topicDeviceId !== parsed.data.deviceId) {
-      reason = `event names ${parsed.data.deviceId} but came on the topic of ${String(topic.topicDeviceId)}`;
+    else if (topicDeviceId !== undefined && topicDeviceId !== parsed.data.deviceId) {
+      reason = `event names ${parsed.data.deviceId} but came on the topic of ${String(topicDeviceId)}`;
     }
     if (reason || !parsed.success) {
       const why = reason ?? 'invalid event';
