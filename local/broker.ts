@@ -28,6 +28,11 @@ export interface MessageBus {
   onRefused(listener: (m: RefusedPublish) => void): void;
   /** Publishes on behalf of the platform (commands to devices). */
   publish(topic: string, payload: string | Buffer): Promise<void>;
+  /**
+   * Publishes the broker has taken and not yet handed over: still being delivered to
+   * subscribers or queued for it (0 for an external broker, whose queue is its own).
+   */
+  backlog(): number;
   close(): Promise<void>;
 }
 
@@ -136,6 +141,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     for (const l of listeners) l(m);
   });
 
+  // The broker's internal emitter (MQEmitter): its queue and the deliveries under way.
+  const emitter = (aedes as unknown as { mq: { length: number; current: number } }).mq;
   const server: Server = createServer(aedes.handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -156,6 +163,9 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
           (err) => (err ? reject(err) : resolve()),
         ),
       ),
+    // aedes hands a publish to the listeners only once every subscriber has it (a slow one, such
+    // as the edge, holds it up), so what is still in its emitter is in flight too.
+    backlog: () => emitter.length + emitter.current,
     close: async () => {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -197,6 +207,7 @@ export async function connectExternalBroker(
     gatewayUrl: url,
     onMessage: (l) => void listeners.push(l),
     onRefused: () => {},
+    backlog: () => 0,
     publish: async (topic, payload) => {
       await client.publishAsync(topic, payload, { qos: 1 });
     },

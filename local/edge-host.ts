@@ -31,7 +31,9 @@ export class EdgeHost {
     const entry = path.join(__dirname, 'edge-worker.ts');
     const worker = new Worker(
       `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(entry)});`,
-      { eval: true, workerData: data },
+      // A larger young generation: the component allocates a little for every reading, and
+      // fewer, larger scavenges cost less in all.
+      { eval: true, workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 96 } },
     );
     const host = new EdgeHost(worker);
     return new Promise((resolve, reject) => {

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { AnomalyEvent } from '../core/events';
 import { composeQueryStore } from '../core/query/model';
 import { quarantineItem, type TelemetryRecord } from '../core/store';
@@ -9,19 +8,15 @@ import { Fleet, type FleetSummary } from '../device/simulator/fleet';
 import type { FaultRecord, ScenarioInput } from '../device/simulator/scenario';
 import type { AnomalyDetectorStats } from '../greengrass/anomaly-detector/component';
 import { makeHandler as makeEventRouter } from '../lambda/event-router/handler';
-import { makeCloudScoring } from '../lambda/shared/cloud-scoring';
-import { EndpointScorer } from '../lambda/shared/endpoint-scorer';
-import { makeHandler as makeStreamProcessor } from '../lambda/stream-processor/handler';
 import { connectExternalBroker, type InboundMessage, type MessageBus, startEmbeddedBroker } from './broker';
 import { type DetectionReport, detectionReport } from './detection';
 import { EdgeHost } from './edge-host';
+import { PipelineHost } from './pipeline-host';
 import { LocalRulesEngine } from './rules-engine';
 import { localScenario } from './scenario';
 import { type LocalStore, openLocalStore } from './store';
-import { LocalStream } from './stream';
 import { startWebServer, type WebServer } from './web/server';
 import { createLocalWorkflows, type LocalWorkflows } from './workflows';
-import { CoalescingTelemetryStore } from './write-coalescer';
 
 export interface LocalRuntimeOptions {
   /** Simulated devices; 0 runs the platform alone, for outside devices. @default 6 */
@@ -40,6 +35,8 @@ export interface LocalRuntimeOptions {
   readonly mqttPort?: number;
   /** An external broker instead of the embedded one. */
   readonly brokerUrl?: string;
+  /** Report each stored message's newest reading time to {@link PipelineHost.onStored} (benchmarks). */
+  readonly reportStoredTimes?: boolean;
   /** Where the store, device queues and edge state live. @default '.aiot' */
   readonly dataDir?: string;
   /** The stage the rule names are made for (Basic Ingest topics name it). @default 'local' */
@@ -138,7 +135,7 @@ export class LocalRuntime {
     readonly options: LocalRuntimeOptions,
     readonly store: LocalStore,
     readonly bus: MessageBus,
-    readonly stream: LocalStream,
+    readonly pipeline: PipelineHost,
     readonly workflows: LocalWorkflows,
     readonly edge: EdgeHost,
     readonly web: WebServer,
@@ -150,7 +147,8 @@ export class LocalRuntime {
     const dataDir = path.resolve(options.dataDir ?? '.aiot');
     fs.mkdirSync(dataDir, { recursive: true });
     const stage = options.stage ?? 'local';
-    const store = openLocalStore(path.join(dataDir, 'aiot.db'));
+    const dbFile = path.join(dataDir, 'aiot.db');
+    const store = openLocalStore(dbFile);
     const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
     try {
       // The holder lets handlers built before the runtime object report into its counters.
@@ -177,44 +175,22 @@ export class LocalRuntime {
         const started = workflows.startAnomalyResponse(event);
         if (started.started) count('workflowsStarted');
       };
-      // The stream path's own scoring: no endpoint is deployed locally, so the in-process
-      // detector scores, exactly as in AWS before the first retraining.
-      const cloudScoring = makeCloudScoring({
-        scorer: new EndpointScorer({
-          client: new SageMakerRuntimeClient({ region: 'local' }),
-          model: async () => undefined,
-        }),
-        events: store.events,
-        startResponse: onAnomaly,
-      });
-      const streamProcessor = makeStreamProcessor({
-        store: new CoalescingTelemetryStore(store.telemetry),
-        quarantine: store.quarantine,
-        onOutcome: async (outcome) => {
-          if (outcome.status === 'stored') {
-            count('stored');
-            count('readingsStored', outcome.stored);
-          } else count('quarantined');
-          await cloudScoring(outcome);
-        },
-      });
-      const stream = new LocalStream((event) => streamProcessor(event), {
+      // The stream, the stream processor, the store's writes and the stream path's own scoring
+      // run on a thread of their own, on their own connection to the store's file.
+      const pipeline = await PipelineHost.start({
+        dbFile,
         batchWindowMs: 20,
-        // The dead-letter queue of AWS is the quarantine here: kept with the reason, counted.
-        onDeadLetter: (dead) => {
-          count('deadLettered');
-          void store.quarantine
-            .put([
-              quarantineItem(dead.data, {
-                source: 'stream-dead-letter',
-                reason: `${dead.reason} (${dead.attempts} attempts)`,
-                receivedAt: Date.now(),
-              }),
-            ])
-            .then(() => count('quarantined'))
-            .catch((e: unknown) => log('error', `dead letter not quarantined: ${(e as Error).message}`));
+        reportStoredTimes: options.reportStoredTimes,
+        onProgress: (p) => {
+          count('stored', p.stored);
+          count('readingsStored', p.readingsStored);
+          count('quarantined', p.quarantined);
+          count('deadLettered', p.deadLettered);
         },
+        onAnomaly: (event) => void onAnomaly(event),
+        log,
       });
+      cleanup.push(() => pipeline.stop());
 
       const eventRouter = makeEventRouter({
         events: store.events,
@@ -223,7 +199,7 @@ export class LocalRuntime {
       });
 
       const rules = new LocalRulesEngine(stage, {
-        telemetry: (output, partitionKey) => stream.put(partitionKey, output),
+        telemetry: (output, partitionKey) => pipeline.put(partitionKey, output),
         events: async (output) => {
           const res = await eventRouter(JSON.parse(Buffer.from(output).toString('utf8')));
           count(res.status === 'routed' ? 'stored' : 'quarantined');
@@ -302,7 +278,7 @@ export class LocalRuntime {
       });
       cleanup.push(() => web.close());
 
-      const rt = new LocalRuntime(options, store, bus, stream, workflows, edge, web, fleet);
+      const rt = new LocalRuntime(options, store, bus, pipeline, workflows, edge, web, fleet);
       holder.rt = rt;
       for (const m of early.splice(0)) take(rt, m);
       rt.startedAt = Date.now();
@@ -342,9 +318,9 @@ export class LocalRuntime {
     }
   }
 
-  /** Messages published and not yet stored or quarantined. */
+  /** Messages published and not yet stored or quarantined, and those the broker still holds. */
   get inFlight(): number {
-    return this.counters.published - this.counters.stored - this.counters.quarantined;
+    return this.counters.published - this.counters.stored - this.counters.quarantined + this.bus.backlog();
   }
 
   /** Undefined while the pipeline keeps up; else a promise that settles once it has caught up. */
@@ -377,7 +353,7 @@ export class LocalRuntime {
       brokerUrl: this.bus.url,
       dashboardUrl: this.web.url,
       counters: { ...this.counters },
-      pendingInStream: this.stream.pending,
+      pendingInStream: this.pipeline.pending,
       fleet: this.fleet?.progress(),
       edge: this.edge.stats(),
       groundTruth: this.fleet?.groundTruth ?? [],
@@ -393,7 +369,7 @@ export class LocalRuntime {
       notifications: this.workflows.notifications().slice(-20).reverse(),
       quarantine: this.store.quarantine.list({ limit: 20 }).items,
       quarantineBySource: this.store.quarantine.countsBySource(),
-      deadLetters: this.stream.dead().length,
+      deadLetters: this.pipeline.deadLetters,
     };
   }
 
@@ -416,7 +392,7 @@ export class LocalRuntime {
     await new Promise((r) => setTimeout(r, 300));
     await this.settle();
     await Promise.race([this.workflows.idle(), new Promise((r) => setTimeout(r, 5000))]);
-    this.stream.stop();
+    await this.pipeline.stop();
     const report = this.report(endedAt);
     await this.web.close();
     await this.bus.close();
@@ -429,13 +405,13 @@ export class LocalRuntime {
     const deadline = Date.now() + DRAIN_TIMEOUT_MS;
     while (Date.now() < deadline) {
       await Promise.all([...this.pendingDispatch]);
-      await Promise.race([this.stream.drained(), new Promise((r) => setTimeout(r, 500))]);
+      await Promise.race([this.pipeline.drained(), new Promise((r) => setTimeout(r, 500))]);
       // Quiet for a moment: nothing new arrived while we waited.
       const before = this.counters.published + this.counters.unrouted;
       await new Promise((r) => setTimeout(r, 150));
       if (
         this.pendingDispatch.size === 0 &&
-        this.stream.pending === 0 &&
+        this.pipeline.pending === 0 &&
         before === this.counters.published + this.counters.unrouted
       ) {
         return;

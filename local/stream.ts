@@ -15,6 +15,8 @@ export interface LocalStreamOptions {
   readonly clock?: () => number;
   /** Told about every record that goes to the dead-letter list. */
   readonly onDeadLetter?: (deadLetter: DeadLetter) => void;
+  /** Told how many records were just processed or dead-lettered (they leave {@link LocalStream.pending}). */
+  readonly onSettled?: (records: number) => void;
 }
 
 /** A record the handler kept failing, with what is known of the failure. */
@@ -50,6 +52,7 @@ export class LocalStream {
   private readonly retryDelayMs: number;
   private readonly clock: () => number;
   private readonly onDeadLetter?: (deadLetter: DeadLetter) => void;
+  private readonly onSettled?: (records: number) => void;
   private readonly deadLetters: DeadLetter[] = [];
   private readonly idleWaiters: (() => void)[] = [];
   private readonly shardByKey = new Map<string, Shard>();
@@ -73,6 +76,7 @@ export class LocalStream {
     this.retryDelayMs = opts.retryDelayMs ?? 200;
     this.clock = opts.clock ?? Date.now;
     this.onDeadLetter = opts.onDeadLetter;
+    this.onSettled = opts.onSettled;
   }
 
   /** Puts one record (Kinesis PutRecord). */
@@ -190,6 +194,7 @@ export class LocalStream {
 
   private settle(n: number): void {
     this.inFlight -= n;
+    this.onSettled?.(n);
     if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 }

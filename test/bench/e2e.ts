@@ -18,7 +18,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import type { TelemetryRecord } from '../../core/store';
 import { startEmbeddedBroker } from '../../local/broker';
 import { LocalRuntime } from '../../local/runtime';
 
@@ -119,22 +118,19 @@ async function brokerAlone(rate: number): Promise<{ probe: Probe; load: LoadResu
 
 async function endToEnd(rate: number) {
   const dir = mkdtempSync(path.join(tmpdir(), 'aiot-bench-e2e-'));
-  const rt = await LocalRuntime.start({ devices: 0, webPort: 0, mqttPort: 0, dataDir: dir, stage: 'bench' });
+  const rt = await LocalRuntime.start({
+    devices: 0,
+    webPort: 0,
+    mqttPort: 0,
+    dataDir: dir,
+    stage: 'bench',
+    reportStoredTimes: true,
+  });
   const probe = new Probe();
-  // A probe around the store port: a message counts as stored when its write resolves.
-  const telemetry = rt.store.telemetry;
-  const write = telemetry.write.bind(telemetry);
-  telemetry.write = async (records: readonly TelemetryRecord[]) => {
-    const result = await write(records);
-    const now = Date.now();
-    const newest = new Map<string, number>();
-    for (const r of records) {
-      const key = `${r.deviceId}/${r.seq}`;
-      newest.set(key, Math.max(newest.get(key) ?? 0, r.time));
-    }
-    for (const sentAt of newest.values()) probe.record(sentAt, now);
-    return result;
-  };
+  // A message counts as stored when the store write holding it ends.
+  rt.pipeline.onStored((at, times) => {
+    for (const sentAt of times) probe.record(sentAt, at);
+  });
   try {
     const load = await runLoad(rt.bus.url, rate, () => probe.start());
     const drainStart = Date.now();
