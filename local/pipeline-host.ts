@@ -1,10 +1,13 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { AnomalyEvent } from '../core/events';
+import type { InboundMessage } from './broker';
 
 export interface PipelineWorkerData {
   /** The runtime's SQLite file; the thread opens its own connection. */
   readonly dbFile: string;
+  /** The stage the rule names are made for. */
+  readonly stage: string;
   readonly batchWindowMs: number;
   /** Report each stored message's newest reading time (for latency benchmarks). */
   readonly reportStoredTimes: boolean;
@@ -12,19 +15,30 @@ export interface PipelineWorkerData {
 
 /** What the thread has done since its last report. */
 export interface PipelineProgress {
-  /** Messages whose readings were written. */
+  /** Messages whose content reached the store (readings written, anomaly events recorded). */
   stored: number;
   readingsStored: number;
-  /** Messages quarantined by the stream processor, and dead letters once kept in the quarantine. */
+  /** Messages kept in the quarantine with a reason (by a rule, the event router, the stream processor, or as dead letters). */
   quarantined: number;
   /** Records the stream processor kept failing on. */
   deadLettered: number;
+  /** Messages the rules are done with (their records may still be in the stream). */
+  dispatched: number;
+  /** Records the rules put on the stream. */
+  put: number;
   /** Records that left the stream (processed or dead-lettered). */
   settled: number;
 }
 
 export type HostToPipeline =
-  | { type: 'put'; keys: string[]; lengths: number[]; bytes: ArrayBuffer }
+  | {
+      type: 'messages';
+      topics: string[];
+      clientIds: string[];
+      receivedAt: number[];
+      lengths: number[];
+      bytes: ArrayBuffer;
+    }
   | { type: 'stop' };
 
 export type PipelineToHost =
@@ -36,6 +50,8 @@ export type PipelineToHost =
 
 export interface PipelineHostOptions {
   readonly dbFile: string;
+  /** The stage the rule names are made for (Basic Ingest topics name it). */
+  readonly stage: string;
   /** How long a shard of the stream waits to fill a batch. @default 20 */
   readonly batchWindowMs?: number;
   /** Told what the thread did, as it reports it. */
@@ -46,16 +62,21 @@ export interface PipelineHostOptions {
 }
 
 /**
- * The stream, the stream processor, the store's writes and the stream path's scoring
- * (`local/pipeline-worker.ts`) on their own thread, so that they do not share the broker's and
- * the rules engine's event loop. Records put in one turn of the event loop cross to the thread in
- * one message, their bytes packed into one transferred buffer.
+ * What happens behind the broker — the rules, the stream, the stream processor, the store's
+ * writes, the stream path's scoring and the event router (`local/pipeline-worker.ts`) — on a
+ * thread of its own, so that it does not share the broker's event loop. Messages taken in one
+ * turn of the event loop cross to the thread in one message, their payloads packed into one
+ * transferred buffer.
  */
 export class PipelineHost {
-  private keys: string[] = [];
+  private topics: string[] = [];
+  private clientIds: string[] = [];
+  private receivedAt: number[] = [];
   private chunks: Uint8Array[] = [];
   private bytes = 0;
   private sent = 0;
+  private dispatched = 0;
+  private put = 0;
   private settled = 0;
   private deadLettered = 0;
   private readonly idleWaiters: (() => void)[] = [];
@@ -71,6 +92,7 @@ export class PipelineHost {
     const entry = path.join(__dirname, 'pipeline-worker.ts');
     const data: PipelineWorkerData = {
       dbFile: options.dbFile,
+      stage: options.stage,
       batchWindowMs: options.batchWindowMs ?? 20,
       reportStoredTimes: options.reportStoredTimes ?? false,
     };
@@ -93,7 +115,8 @@ export class PipelineHost {
       worker.once('exit', (code) => {
         reject(new Error(`stream processor thread exited (${code}) before starting`));
         // Whatever it still held will not come back: let waiters go rather than hang.
-        host.settled = host.sent;
+        host.dispatched = host.sent;
+        host.settled = host.put;
         host.wakeIdle();
       });
     });
@@ -104,6 +127,8 @@ export class PipelineHost {
       case 'progress':
         this.deadLettered += m.progress.deadLettered;
         this.options.onProgress(m.progress);
+        this.dispatched += m.progress.dispatched;
+        this.put += m.progress.put;
         this.settled += m.progress.settled;
         this.wakeIdle();
         break;
@@ -119,18 +144,20 @@ export class PipelineHost {
     }
   }
 
-  /** Puts one record on the stream (Kinesis PutRecord); it crosses to the thread this turn. */
-  put(partitionKey: string, data: Uint8Array): void {
-    if (this.stopped) throw new Error('the local stream is stopped');
-    if (this.keys.length === 0) setImmediate(() => this.flush());
-    this.keys.push(partitionKey);
-    this.chunks.push(data);
-    this.bytes += data.byteLength;
+  /** Hands one message over to the rules; it crosses to the thread this turn. */
+  dispatch(m: InboundMessage): void {
+    if (this.stopped) throw new Error('the pipeline is stopped');
+    if (this.topics.length === 0) setImmediate(() => this.flush());
+    this.topics.push(m.topic);
+    this.clientIds.push(m.clientId);
+    this.receivedAt.push(m.receivedAt);
+    this.chunks.push(m.payload);
+    this.bytes += m.payload.byteLength;
     this.sent++;
   }
 
   private flush(): void {
-    if (this.keys.length === 0) return;
+    if (this.topics.length === 0) return;
     const packed = new Uint8Array(this.bytes);
     const lengths = new Array<number>(this.chunks.length);
     let offset = 0;
@@ -140,16 +167,25 @@ export class PipelineHost {
       lengths[i] = c.byteLength;
       offset += c.byteLength;
     }
-    const message: HostToPipeline = { type: 'put', keys: this.keys, lengths, bytes: packed.buffer };
+    const message: HostToPipeline = {
+      type: 'messages',
+      topics: this.topics,
+      clientIds: this.clientIds,
+      receivedAt: this.receivedAt,
+      lengths,
+      bytes: packed.buffer,
+    };
     this.worker.postMessage(message, [packed.buffer]);
-    this.keys = [];
+    this.topics = [];
+    this.clientIds = [];
+    this.receivedAt = [];
     this.chunks = [];
     this.bytes = 0;
   }
 
-  /** Records put and not yet processed or dead-lettered. */
+  /** Messages handed over and not yet through the rules, and records still in the stream. */
   get pending(): number {
-    return this.sent - this.settled;
+    return this.sent - this.dispatched + this.put - this.settled;
   }
 
   /** Records the stream processor kept failing on (kept in the quarantine). */
@@ -157,7 +193,7 @@ export class PipelineHost {
     return this.deadLettered;
   }
 
-  /** Resolves once every record put so far is processed or dead-lettered. */
+  /** Resolves once every message handed over so far is through the rules and out of the stream. */
   drained(): Promise<void> {
     if (this.pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));

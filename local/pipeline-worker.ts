@@ -1,16 +1,20 @@
 /**
- * The cloud side of the ingest path on a thread of its own: the local stream (Kinesis and its
- * event source mapping) → the very stream-processor handler → the store, with the stream path's
- * own scoring. It keeps its own connection to the runtime's SQLite file (WAL: the main thread's
- * readers and its few writes go on beside it). Started by {@link PipelineHost}.
+ * Everything behind the broker on a thread of its own: the stack's rules (local rules engine) →
+ * the local stream (Kinesis and its event source mapping) → the very stream-processor handler →
+ * the store, with the stream path's own scoring; edge events → the very event-router handler.
+ * It keeps its own connection to the runtime's SQLite file (WAL: the main thread's readers and
+ * its few writes go on beside it). Started by {@link PipelineHost}.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { quarantineItem, type TelemetryRecord, type TelemetryStore } from '../core/store';
+import { makeHandler as makeEventRouter } from '../lambda/event-router/handler';
 import { makeCloudScoring } from '../lambda/shared/cloud-scoring';
 import { EndpointScorer } from '../lambda/shared/endpoint-scorer';
 import { makeHandler as makeStreamProcessor } from '../lambda/stream-processor/handler';
+import type { InboundMessage } from './broker';
 import type { HostToPipeline, PipelineProgress, PipelineToHost, PipelineWorkerData } from './pipeline-host';
+import { LocalRulesEngine } from './rules-engine';
 import { openLocalStore } from './store';
 import { LocalStream } from './stream';
 import { CoalescingTelemetryStore } from './write-coalescer';
@@ -25,6 +29,8 @@ const progress: PipelineProgress = {
   readingsStored: 0,
   quarantined: 0,
   deadLettered: 0,
+  dispatched: 0,
+  put: 0,
   settled: 0,
 };
 let reportScheduled = false;
@@ -32,7 +38,7 @@ const sendProgress = () => {
   reportScheduled = false;
   post({ type: 'progress', progress: { ...progress } });
   progress.stored = progress.readingsStored = progress.quarantined = progress.deadLettered = 0;
-  progress.settled = 0;
+  progress.dispatched = progress.put = progress.settled = 0;
 };
 /** Progress goes out once per turn of the event loop, not per record. */
 const report = () => {
@@ -108,23 +114,87 @@ const stream = new LocalStream((event) => streamProcessor(event), {
   },
 });
 
+const eventRouter = makeEventRouter({
+  events: store.events,
+  quarantine: store.quarantine,
+  onAnomaly: async (event) => post({ type: 'anomaly', event }),
+});
+
+const rules = new LocalRulesEngine(data.stage, {
+  telemetry: (output, partitionKey) => {
+    stream.put(partitionKey, output);
+    progress.put++;
+  },
+  events: async (output) => {
+    const res = await eventRouter(JSON.parse(Buffer.from(output).toString('utf8')));
+    if (res.status === 'routed') progress.stored++;
+    else progress.quarantined++;
+  },
+  error: async (rule, reason, m) => {
+    await store.quarantine.put([
+      quarantineItem(m.payload, {
+        source: 'rule-error',
+        reason: `${rule}: ${reason}`,
+        receivedAt: m.receivedAt,
+        topic: m.topic,
+      }),
+    ]);
+    progress.quarantined++;
+  },
+});
+
+let inDispatch = 0;
+/** One message through the rules; one no rule takes is kept (IoT Core would let it pass unseen). */
+async function dispatch(m: InboundMessage): Promise<void> {
+  inDispatch++;
+  try {
+    const result = await rules.dispatch(m);
+    if (result.notTaken) {
+      await store.quarantine.put([
+        quarantineItem(m.payload, {
+          source: 'rules',
+          reason: result.notTaken,
+          receivedAt: m.receivedAt,
+          topic: m.topic,
+        }),
+      ]);
+      progress.quarantined++;
+    }
+  } catch (e) {
+    post({ type: 'log', level: 'error', message: `routing ${m.topic}: ${(e as Error).message}` });
+  } finally {
+    inDispatch--;
+    progress.dispatched++;
+    report();
+  }
+}
+
+async function stop(): Promise<void> {
+  while (inDispatch > 0) await new Promise((r) => setTimeout(r, 5));
+  stream.stop();
+  await stream.drained();
+  sendProgress();
+  store.close();
+  post({ type: 'stopped' });
+  port.close();
+}
+
 port.on('message', (m: HostToPipeline) => {
-  if (m.type === 'put') {
-    const bytes = new Uint8Array(m.bytes);
+  if (m.type === 'messages') {
+    const bytes = Buffer.from(m.bytes);
     let offset = 0;
-    for (let i = 0; i < m.keys.length; i++) {
+    for (let i = 0; i < m.topics.length; i++) {
       const end = offset + m.lengths[i]!;
-      stream.put(m.keys[i]!, bytes.subarray(offset, end));
+      void dispatch({
+        topic: m.topics[i]!,
+        clientId: m.clientIds[i]!,
+        receivedAt: m.receivedAt[i]!,
+        payload: bytes.subarray(offset, end),
+      });
       offset = end;
     }
   } else if (m.type === 'stop') {
-    stream.stop();
-    void stream.drained().then(() => {
-      sendProgress();
-      store.close();
-      post({ type: 'stopped' });
-      port.close();
-    });
+    void stop();
   }
 });
 post({ type: 'started' });

@@ -37,9 +37,10 @@ export interface RuleDispatch {
 export class LocalRulesEngine {
   private readonly rules: LoadedRule[];
 
+  /** Without actions, the engine only tells which messages its rules are for ({@link takes}). */
   constructor(
     stage: string,
-    private readonly actions: LocalRuleActions,
+    private readonly actions?: LocalRuleActions,
   ) {
     this.rules = (Object.keys(RULES) as RuleId[]).map((id) => {
       const def = RULES[id];
@@ -63,11 +64,13 @@ export class LocalRulesEngine {
 
   /** Runs every rule the message is for and their actions; action failures go to the error action. */
   async dispatch(m: InboundMessage): Promise<RuleDispatch> {
+    const actions = this.actions;
+    if (!actions) throw new Error('this rules engine has no actions to run');
     const basic = splitBasicIngest(m.topic);
     const topic = basic?.topic ?? m.topic;
     const candidates = basic ? this.rules.filter((r) => r.name === basic.ruleName) : this.rules;
     if (basic && candidates.length === 0) {
-      await this.actions.error(basic.ruleName, `no rule named ${basic.ruleName} (Basic Ingest)`, m);
+      await actions.error(basic.ruleName, `no rule named ${basic.ruleName} (Basic Ingest)`, m);
       return { matched: [], failed: [] };
     }
     const input: RuleInput = { topic, payload: m.payload, clientId: m.clientId, timestamp: m.receivedAt };
@@ -85,12 +88,11 @@ export class LocalRulesEngine {
       matched.push(rule.id);
       try {
         if (result.status === 'error') throw new Error(result.reason);
-        if (rule.id === 'telemetry')
-          await this.actions.telemetry(result.output, rule.partitionKey!(input), m);
-        else await this.actions.events(result.output, m);
+        if (rule.id === 'telemetry') await actions.telemetry(result.output, rule.partitionKey!(input), m);
+        else await actions.events(result.output, m);
       } catch (e) {
         failed.push(rule.id);
-        await this.actions.error(rule.name, (e as Error).message, m);
+        await actions.error(rule.name, (e as Error).message, m);
       }
     }
     if (matched.length > 0 || passed.length === 0) return { matched, failed };

@@ -7,7 +7,6 @@ import { parseDeviceTopic } from '../core/topics';
 import { Fleet, type FleetSummary } from '../device/simulator/fleet';
 import type { FaultRecord, ScenarioInput } from '../device/simulator/scenario';
 import type { AnomalyDetectorStats } from '../greengrass/anomaly-detector/component';
-import { makeHandler as makeEventRouter } from '../lambda/event-router/handler';
 import { connectExternalBroker, type InboundMessage, type MessageBus, startEmbeddedBroker } from './broker';
 import { type DetectionReport, detectionReport } from './detection';
 import { EdgeHost } from './edge-host';
@@ -175,10 +174,12 @@ export class LocalRuntime {
         const started = workflows.startAnomalyResponse(event);
         if (started.started) count('workflowsStarted');
       };
-      // The stream, the stream processor, the store's writes and the stream path's own scoring
-      // run on a thread of their own, on their own connection to the store's file.
+      // The rules, the stream, the stream processor, the store's writes, the stream path's own
+      // scoring and the event router run on a thread of their own, on their own connection to
+      // the store's file; anomalies come back here to start their workflows.
       const pipeline = await PipelineHost.start({
         dbFile,
+        stage,
         batchWindowMs: 20,
         reportStoredTimes: options.reportStoredTimes,
         onProgress: (p) => {
@@ -192,30 +193,9 @@ export class LocalRuntime {
       });
       cleanup.push(() => pipeline.stop());
 
-      const eventRouter = makeEventRouter({
-        events: store.events,
-        quarantine: store.quarantine,
-        onAnomaly,
-      });
-
-      const rules = new LocalRulesEngine(stage, {
-        telemetry: (output, partitionKey) => pipeline.put(partitionKey, output),
-        events: async (output) => {
-          const res = await eventRouter(JSON.parse(Buffer.from(output).toString('utf8')));
-          count(res.status === 'routed' ? 'stored' : 'quarantined');
-        },
-        error: async (rule, reason, m) => {
-          await store.quarantine.put([
-            quarantineItem(m.payload, {
-              source: 'rule-error',
-              reason: `${rule}: ${reason}`,
-              receivedAt: m.receivedAt,
-              topic: m.topic,
-            }),
-          ]);
-          count('quarantined');
-        },
-      });
+      // Compiled here as well, so that an unsupported construct stops the runtime at start-up,
+      // and to tell which messages are for the pipeline; they run on the pipeline's thread.
+      const rules = new LocalRulesEngine(stage);
 
       bus.onRefused((m) => {
         count('published');
@@ -236,8 +216,12 @@ export class LocalRuntime {
         const forPipeline = rules.takes(m.topic);
         if (forPipeline) rt.counters.published++;
         else rt.counters.unrouted++;
+        if (forPipeline) {
+          rt.pipeline.dispatch(m);
+          return;
+        }
         const p = rt
-          .route(rules, m, forPipeline)
+          .handleReply(m)
           .catch((e: unknown) => log('error', `routing ${m.topic}: ${(e as Error).message}`));
         rt.pendingDispatch.add(p);
         void p.finally(() => rt.pendingDispatch.delete(p));
@@ -294,27 +278,11 @@ export class LocalRuntime {
     }
   }
 
-  /** One message from a client: counted, then through the rules; command replies to the workflows. */
-  private async route(rules: LocalRulesEngine, m: InboundMessage, forPipeline: boolean): Promise<void> {
-    if (!forPipeline) {
-      const device = parseDeviceTopic(m.topic);
-      if (device?.direction === 'cmd' && device.response) {
-        await this.workflows.handleCommandResponse(m.topic, m.payload);
-      }
-      return;
-    }
-    const dispatch = await rules.dispatch(m);
-    if (dispatch.notTaken) {
-      // IoT Core would let it pass unseen; locally it is kept, so nothing sent vanishes.
-      await this.store.quarantine.put([
-        quarantineItem(m.payload, {
-          source: 'rules',
-          reason: dispatch.notTaken,
-          receivedAt: m.receivedAt,
-          topic: m.topic,
-        }),
-      ]);
-      this.counters.quarantined++;
+  /** A message no rule is for: a command reply goes to the workflows waiting for it. */
+  private async handleReply(m: InboundMessage): Promise<void> {
+    const device = parseDeviceTopic(m.topic);
+    if (device?.direction === 'cmd' && device.response) {
+      await this.workflows.handleCommandResponse(m.topic, m.payload);
     }
   }
 

@@ -1,25 +1,38 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { type PipelineProgress, PipelineHost } from '../../../local/pipeline-host';
+import type { AnomalyEvent } from '../../../core/events';
+import type { InboundMessage } from '../../../local/broker';
+import { PipelineHost, type PipelineProgress } from '../../../local/pipeline-host';
 import { openLocalStore } from '../../../local/store';
 
-/** A telemetry rule's output: the device's message with the envelope the rule adds. */
-function ruleOutput(deviceId: string, seq: number, ts: number): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      schema: 'aiot.telemetry/1',
-      deviceId,
-      site: 'plant-1',
-      seq,
-      units: { bearing_temp_c: 'degC' },
-      readings: [{ ts, values: { bearing_temp_c: 40 + seq } }],
-      topicSite: 'plant-1',
-      topicDeviceId: deviceId,
-      receivedAt: ts,
-    }),
-  );
-}
+const emptyProgress = (): PipelineProgress => ({
+  stored: 0,
+  readingsStored: 0,
+  quarantined: 0,
+  deadLettered: 0,
+  dispatched: 0,
+  put: 0,
+  settled: 0,
+});
+
+const message = (topic: string, payload: unknown, receivedAt = Date.now()): InboundMessage => ({
+  topic,
+  payload: Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify(payload)),
+  clientId: topic.split('/')[3]!,
+  receivedAt,
+});
+
+/** A device's telemetry message, as it publishes it. */
+const telemetry = (deviceId: string, seq: number, ts: number) =>
+  message(`dt/aiot/plant-1/${deviceId}/telemetry`, {
+    schema: 'aiot.telemetry/1',
+    deviceId,
+    site: 'plant-1',
+    seq,
+    units: { bearing_temp_c: 'degC' },
+    readings: [{ ts, values: { bearing_temp_c: 40 + seq } }],
+  });
 
 describe('PipelineHost', () => {
   let dir: string;
@@ -28,39 +41,65 @@ describe('PipelineHost', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('when records cross to the thread, stores the valid ones, quarantines the bad ones with a reason, and reports both', async () => {
+  it('when messages cross to the thread, runs the rules, stores the valid ones, quarantines the bad ones with a reason, and reports both', async () => {
     const dbFile = path.join(dir, 'aiot.db');
     const mainStore = openLocalStore(dbFile);
-    const totals: PipelineProgress = { stored: 0, readingsStored: 0, quarantined: 0, deadLettered: 0, settled: 0 };
+    const totals = emptyProgress();
     const storedTimes: number[] = [];
+    const anomalies: AnomalyEvent[] = [];
     const host = await PipelineHost.start({
       dbFile,
+      stage: 'local',
       batchWindowMs: 5,
       reportStoredTimes: true,
       onProgress: (p) => {
         for (const k of Object.keys(totals) as (keyof PipelineProgress)[]) totals[k] += p[k];
       },
-      onAnomaly: () => {},
+      onAnomaly: (e) => anomalies.push(e),
       log: () => {},
     });
     host.onStored((_at, times) => storedTimes.push(...times));
     try {
       const t0 = Date.UTC(2026, 10, 24, 12);
-      for (let seq = 0; seq < 50; seq++) host.put(`dev-${seq % 3}`, ruleOutput(`dev-${seq % 3}`, seq, t0 + seq * 1000));
-      host.put('dev-0', Buffer.from('not json at all'));
-      host.put('dev-1', Buffer.from(JSON.stringify({ schema: 'aiot.telemetry/1', deviceId: 'dev-1' })));
-      expect(host.pending).toBe(52);
+      for (let seq = 0; seq < 50; seq++) host.dispatch(telemetry(`dev-${seq % 3}`, seq, t0 + seq * 1000));
+      // Not JSON: the rule fails (its error action); JSON of the wrong shape: the stream processor.
+      host.dispatch(message('dt/aiot/plant-1/dev-0/telemetry', Buffer.from('not json at all')));
+      host.dispatch(
+        message('dt/aiot/plant-1/dev-1/telemetry', { schema: 'aiot.telemetry/1', deviceId: 'dev-1' }),
+      );
+      const event: AnomalyEvent = {
+        schema: 'aiot.event/1',
+        kind: 'anomaly',
+        deviceId: 'dev-2',
+        site: 'plant-1',
+        ts: t0,
+        score: 0.97,
+        severity: 'critical',
+        measures: { bearing_temp_c: 93 },
+        source: 'edge',
+      };
+      host.dispatch(message('dt/aiot/plant-1/dev-2/events', event));
+      expect(host.pending).toBe(53);
       await host.drained();
 
       expect(host.pending).toBe(0);
-      expect(totals).toMatchObject({ stored: 50, readingsStored: 50, quarantined: 2, deadLettered: 0, settled: 52 });
+      expect(totals).toMatchObject({
+        stored: 51,
+        readingsStored: 50,
+        quarantined: 2,
+        deadLettered: 0,
+        dispatched: 53,
+        put: 51,
+        settled: 51,
+      });
+      expect(anomalies).toEqual([event]);
       expect(storedTimes.sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => t0 + i * 1000));
       // Written by the thread's own connection, seen through the main thread's.
       const rows = mainStore.db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number };
       expect(rows.n).toBe(50);
       const quarantined = mainStore.quarantine.list({ limit: 10 }).items;
-      expect(quarantined).toHaveLength(2);
-      expect(quarantined.every((q) => q.source === 'stream-processor' && q.reason.length > 0)).toBe(true);
+      expect(quarantined.map((q) => q.source).sort()).toEqual(['rule-error', 'stream-processor']);
+      expect(quarantined.every((q) => q.reason.length > 0)).toBe(true);
     } finally {
       await host.stop();
       mainStore.close();
@@ -72,6 +111,7 @@ describe('PipelineHost', () => {
     let stored = 0;
     const host = await PipelineHost.start({
       dbFile,
+      stage: 'local',
       onProgress: (p) => {
         stored += p.stored;
       },
@@ -79,9 +119,9 @@ describe('PipelineHost', () => {
       log: () => {},
     });
     const t0 = Date.UTC(2026, 10, 24, 12);
-    for (let seq = 0; seq < 20; seq++) host.put('dev-0', ruleOutput('dev-0', seq, t0 + seq * 1000));
+    for (let seq = 0; seq < 20; seq++) host.dispatch(telemetry('dev-0', seq, t0 + seq * 1000));
     await host.stop();
     expect(stored).toBe(20);
-    expect(() => host.put('dev-0', ruleOutput('dev-0', 99, t0))).toThrow('the local stream is stopped');
+    expect(() => host.dispatch(telemetry('dev-0', 99, t0))).toThrow('the pipeline is stopped');
   });
 });
