@@ -3,6 +3,8 @@ import { RULES, type RuleId, ruleName } from '../core/rules';
 import { splitBasicIngest, topicMatches } from '../core/topics';
 import type { InboundMessage } from './broker';
 
+const TAKES_CACHE_SIZE = 50_000;
+
 /** What a rule's action does locally (Kinesis PutRecord, a Lambda invoke, …). */
 export interface LocalRuleActions {
   readonly telemetry: (output: Uint8Array, partitionKey: string, m: InboundMessage) => void | Promise<void>;
@@ -36,6 +38,8 @@ export interface RuleDispatch {
  */
 export class LocalRulesEngine {
   private readonly rules: LoadedRule[];
+  /** A fleet publishes on a few topics per device, again and again: each is decided once. */
+  private readonly taken = new Map<string, boolean>();
 
   /** Without actions, the engine only tells which messages its rules are for ({@link takes}). */
   constructor(
@@ -58,8 +62,14 @@ export class LocalRulesEngine {
    * topic): decided where the broker hands a message over, before any rule runs.
    */
   takes(topic: string): boolean {
-    if (splitBasicIngest(topic)) return true;
-    return this.rules.some((r) => topicMatches(r.compiled.from, topic));
+    let taken = this.taken.get(topic);
+    if (taken === undefined) {
+      taken =
+        splitBasicIngest(topic) !== undefined || this.rules.some((r) => topicMatches(r.compiled.from, topic));
+      if (this.taken.size >= TAKES_CACHE_SIZE) this.taken.clear();
+      this.taken.set(topic, taken);
+    }
+    return taken;
   }
 
   /** Runs every rule the message is for and their actions; action failures go to the error action. */

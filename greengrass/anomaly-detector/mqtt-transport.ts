@@ -22,12 +22,14 @@ export class MqttTransport implements EdgeTransport {
   private readonly local: mqtt.MqttClient;
   private readonly cloud: mqtt.MqttClient;
   private readonly handlers = new Set<{ filter: string; handler: Handler }>();
+  /** The handlers each topic goes to: sensors publish on a few topics, again and again. */
+  private readonly routes = new Map<string, { filter: string; handler: Handler }[]>();
 
   private constructor(options: MqttTransportOptions) {
     const id = options.clientId ?? 'aiot-edge';
     this.local = mqtt.connect(options.localUrl, { clientId: `${id}-local`, reconnectPeriod: 500 });
     this.local.on('message', (topic, payload) => {
-      for (const h of this.handlers) if (topicMatches(h.filter, topic)) h.handler(topic, payload);
+      for (const h of this.handlersFor(topic)) h.handler(topic, payload);
     });
     this.cloud =
       options.cloudUrl && options.cloudUrl !== options.localUrl
@@ -44,13 +46,25 @@ export class MqttTransport implements EdgeTransport {
     return t;
   }
 
+  private handlersFor(topic: string): { filter: string; handler: Handler }[] {
+    let route = this.routes.get(topic);
+    if (!route) {
+      route = [...this.handlers].filter((h) => topicMatches(h.filter, topic));
+      if (this.routes.size >= 10_000) this.routes.clear();
+      this.routes.set(topic, route);
+    }
+    return route;
+  }
+
   async subscribeLocal(filter: string, onMessage: Handler): Promise<Unsubscribe> {
     const entry = { filter, handler: onMessage };
     this.handlers.add(entry);
+    this.routes.clear();
     // MQTT.js restores its subscriptions after a reconnection.
     await this.local.subscribeAsync(filter, { qos: 1 });
     return async () => {
       this.handlers.delete(entry);
+      this.routes.clear();
       if (![...this.handlers].some((h) => h.filter === filter)) await this.local.unsubscribeAsync(filter);
     };
   }
