@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { AnomalyDetectorStats } from '../greengrass/anomaly-detector/component';
 
@@ -55,6 +56,11 @@ export class EdgeHost {
         reject(new Error(`edge component thread exited (${code}) before starting`)),
       );
     });
+  }
+
+  /** The thread's event-loop utilization so far (cumulative; Node's `EventLoopUtilization`). */
+  eventLoop(): EventLoopUtilization {
+    return this.worker.performance.eventLoopUtilization();
   }
 
   /** The component's counters as of its last report (at most a quarter of a second old). */

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { AnomalyEvent } from '../core/events';
 import type { InboundMessage } from './broker';
@@ -186,6 +187,11 @@ export class PipelineHost {
   /** Messages handed over and not yet through the rules, and records still in the stream. */
   get pending(): number {
     return this.sent - this.dispatched + this.put - this.settled;
+  }
+
+  /** The thread's event-loop utilization so far (cumulative; Node's `EventLoopUtilization`). */
+  eventLoop(): EventLoopUtilization {
+    return this.worker.performance.eventLoopUtilization();
   }
 
   /** Records the stream processor kept failing on (kept in the quarantine). */

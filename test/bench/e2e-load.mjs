@@ -3,7 +3,7 @@
 // id, as the per-device topic rule wants) publish valid telemetry at `rate` messages/s in total
 // for `seconds`, QoS 1 like the device agent. Each message carries its send time as the reading
 // time, so the receiver can tell the latency. Prints one JSON line when done:
-// {"sent": n, "acked": n, "seconds": s}.
+// {"sent": n, "acked": n, "seconds": s, "cpuMs": ms} (CPU time while publishing).
 //
 //   node e2e-load.mjs <brokerUrl> <devices> <rate> <seconds> <readingsPerMessage>
 import mqtt from 'mqtt';
@@ -53,6 +53,7 @@ function payload(i, now) {
 }
 
 process.stdout.write('connected\n');
+const cpuStart = process.cpuUsage();
 let sent = 0;
 let acked = 0;
 let next = 0;
@@ -77,8 +78,10 @@ await new Promise((resolve) => {
   tick();
 });
 const took = (performance.now() - start) / 1000;
+const cpu = process.cpuUsage(cpuStart);
+const cpuMs = (cpu.user + cpu.system) / 1000;
 // Give outstanding acknowledgements a moment, then leave.
 const deadline = Date.now() + 10_000;
 while (acked < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 await Promise.all(clients.map((c) => c.endAsync()));
-process.stdout.write(`${JSON.stringify({ sent, acked, seconds: took })}\n`);
+process.stdout.write(`${JSON.stringify({ sent, acked, seconds: took, cpuMs })}\n`);

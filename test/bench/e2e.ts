@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { startEmbeddedBroker } from '../../local/broker';
 import { LocalRuntime } from '../../local/runtime';
@@ -43,7 +44,44 @@ interface LoadResult {
   readonly sent: number;
   readonly acked: number;
   readonly seconds: number;
+  /** CPU time the load process spent publishing. */
+  readonly cpuMs: number;
 }
+
+/** Where the CPU went while the load ran: per message, and how busy each thread's event loop was. */
+interface CpuAccount {
+  /** CPU time of the process under test (all its threads, garbage collector helpers included). */
+  readonly processUsPerMessage: number;
+  /** CPU time of the load process. */
+  readonly loadUsPerMessage: number;
+  /** Event-loop utilization of each thread, 0-1. */
+  readonly busy: Readonly<Record<string, number>>;
+}
+
+type Elu = EventLoopUtilization;
+const busyBetween = (a: Elu, b: Elu) => (b.active - a.active) / (b.active - a.active + b.idle - a.idle || 1);
+
+/** Starts counting; the returned function ends it, given the load's result and the messages handled. */
+function cpuAccount(threads: () => Record<string, Elu>): (load: LoadResult, messages: number) => CpuAccount {
+  const cpu0 = process.cpuUsage();
+  const elu0 = threads();
+  return (load, messages) => {
+    const cpu = process.cpuUsage(cpu0);
+    const elu1 = threads();
+    const n = Math.max(1, messages);
+    return {
+      processUsPerMessage: (cpu.user + cpu.system) / n,
+      loadUsPerMessage: (load.cpuMs * 1000) / n,
+      busy: Object.fromEntries(Object.keys(elu1).map((k) => [k, busyBetween(elu0[k]!, elu1[k]!)])),
+    };
+  };
+}
+
+const describeCpu = (c: CpuAccount) =>
+  `CPU per message: ${Math.round(c.processUsPerMessage)} µs under test + ${Math.round(c.loadUsPerMessage)} µs load; busy ` +
+  Object.entries(c.busy)
+    .map(([k, v]) => `${k} ${Math.round(v * 100)}%`)
+    .join(', ');
 
 /** Runs the load process against `url`; `onStart` is called once its clients are connected. */
 function runLoad(url: string, rate: number, onStart: () => void): Promise<LoadResult> {
@@ -104,13 +142,21 @@ const sentAtOf = (payload: Buffer): number => {
   return m.readings[m.readings.length - 1]!.ts;
 };
 
-async function brokerAlone(rate: number): Promise<{ probe: Probe; load: LoadResult }> {
+async function brokerAlone(rate: number): Promise<{ probe: Probe; load: LoadResult; cpu: CpuAccount }> {
   const bus = await startEmbeddedBroker({ port: 0 });
   const probe = new Probe();
-  bus.onMessage((m) => probe.record(sentAtOf(m.payload), m.receivedAt));
+  let taken = 0;
+  bus.onMessage((m) => {
+    taken++;
+    probe.record(sentAtOf(m.payload), m.receivedAt);
+  });
   try {
-    const load = await runLoad(bus.url, rate, () => probe.start());
-    return { probe, load };
+    let account: ReturnType<typeof cpuAccount> | undefined;
+    const load = await runLoad(bus.url, rate, () => {
+      probe.start();
+      account = cpuAccount(() => ({ main: performance.eventLoopUtilization() }));
+    });
+    return { probe, load, cpu: account!(load, taken) };
   } finally {
     await bus.close();
   }
@@ -132,10 +178,21 @@ async function endToEnd(rate: number) {
     for (const sentAt of times) probe.record(sentAt, at);
   });
   try {
-    const load = await runLoad(rt.bus.url, rate, () => probe.start());
+    let account: ReturnType<typeof cpuAccount> | undefined;
+    let before = 0;
+    const load = await runLoad(rt.bus.url, rate, () => {
+      probe.start();
+      before = rt.counters.published;
+      account = cpuAccount(() => ({
+        main: performance.eventLoopUtilization(),
+        pipeline: rt.pipeline.eventLoop(),
+        edge: rt.edge.eventLoop(),
+      }));
+    });
+    const cpu = account!(load, rt.counters.published - before);
     const drainStart = Date.now();
     const report = await rt.stop();
-    return { probe, load, report, drainS: (Date.now() - drainStart) / 1000 };
+    return { probe, load, report, cpu, drainS: (Date.now() - drainStart) / 1000 };
   } finally {
     await rt.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -154,7 +211,7 @@ async function main(): Promise<void> {
   const brokerMax = await brokerAlone(overload);
   console.log(
     `broker alone, offered ${fmt(overload)}/s: ${fmt(brokerMax.probe.rate)} msg/s taken ` +
-      `(load sent ${fmt(brokerMax.load.sent / brokerMax.load.seconds)}/s)`,
+      `(load sent ${fmt(brokerMax.load.sent / brokerMax.load.seconds)}/s) · ${describeCpu(brokerMax.cpu)}`,
   );
   const brokerAtRate = await brokerAlone(targetRate);
   console.log(
@@ -171,7 +228,7 @@ async function main(): Promise<void> {
     console.log(
       `end to end at ${fmt(rate)}/s: ${fmt(run.probe.rate)} msg/s stored, p50 ${run.probe.percentile(50)} ms, ` +
         `p95 ${run.probe.percentile(95)} ms, p99 ${run.probe.percentile(99)} ms, lost ${run.report.messages.lost}` +
-        `${ok ? '' : ' — falls behind'}`,
+        `${ok ? '' : ' — falls behind'} · ${describeCpu(run.cpu)}`,
     );
     if (!ok) break;
     sustained = run.probe.rate;
@@ -179,7 +236,7 @@ async function main(): Promise<void> {
   const e2eMax = await endToEnd(overload);
   console.log(
     `end to end, offered ${fmt(overload)}/s (overload, publishers held back): ${fmt(e2eMax.probe.rate)} msg/s stored, ` +
-      `lost ${e2eMax.report.messages.lost}`,
+      `lost ${e2eMax.report.messages.lost} · ${describeCpu(e2eMax.cpu)}`,
   );
   const capacity = e2eMax.probe.rate;
   const ratio = capacity / brokerMax.probe.rate;
