@@ -381,13 +381,15 @@ function appendToPayload(rule: CompiledRule, ctx: Context): Uint8Array | undefin
     if (json === undefined) continue;
     extra += `${extra || Object.keys(doc).length > 0 ? ',' : ''}${JSON.stringify(item.alias)}:${json}`;
   }
-  const text = Buffer.from(
+  // The closing brace is ASCII, and in UTF-8 its byte never occurs inside another character:
+  // the bytes are spliced without decoding the text again.
+  const bytes = Buffer.from(
     ctx.input.payload.buffer,
     ctx.input.payload.byteOffset,
     ctx.input.payload.byteLength,
-  ).toString('utf8');
-  const close = text.lastIndexOf('}');
-  return Buffer.from(`${text.slice(0, close)}${extra}${text.slice(close)}`);
+  );
+  const close = bytes.lastIndexOf(0x7d);
+  return Buffer.concat([bytes.subarray(0, close), Buffer.from(extra), bytes.subarray(close)]);
 }
 
 /** What a rule made of a message: not matched, matched with its output, or failed (→ error action). */
