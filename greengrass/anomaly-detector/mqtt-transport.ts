@@ -60,8 +60,10 @@ export class MqttTransport implements EdgeTransport {
     const entry = { filter, handler: onMessage };
     this.handlers.add(entry);
     this.routes.clear();
-    // MQTT.js restores its subscriptions after a reconnection.
-    await this.local.subscribeAsync(filter, { qos: 1 });
+    // MQTT.js restores its subscriptions after a reconnection. QoS 0: the session is clean, so a
+    // broken connection loses what was in flight at QoS 1 as well; on a live one nothing is lost,
+    // and the broker is spared an acknowledgement and a stored packet per message.
+    await this.local.subscribeAsync(filter, { qos: 0 });
     return async () => {
       this.handlers.delete(entry);
       this.routes.clear();
