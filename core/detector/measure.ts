@@ -16,7 +16,9 @@
  *   quiet one before its tail probability becomes small.
  * - Level novelty: a value in a bin never visited since the grid was fixed, or beyond every
  *   value seen so far by more than 5 % of the range seen (the "spatial anomaly" of NAB's
- *   HTM detector), is an anomaly whatever its move.
+ *   HTM detector), is an anomaly whatever its move. How novel is judged against the learned
+ *   range as well, and far beyond it every new record counts, so a slow climb, which only
+ *   ever extends the range seen a little, scores higher the further out it goes.
  */
 import type { DetectorConfig } from './config';
 
@@ -62,6 +64,11 @@ const MAX_SURPRISE = 50;
 const MIN_STD = 0.02;
 /** A value this share of the seen range beyond it is a range novelty (NAB HTM uses 5 %). */
 const RANGE_TOLERANCE = 0.05;
+/**
+ * Learned ranges beyond the learned range from which any new record is a novelty, however
+ * close to the previous one (a slow climb makes only such records).
+ */
+const FAR_RECORD = 2;
 /**
  * Decimal digits of surprise given to a new level (a score of 0.8, the default critical
  * level), growing with how far the value lies beyond the range seen.
@@ -160,12 +167,24 @@ export function updateMeasure(m: MeasureState, x: number, config: DetectorConfig
   if (!learning) {
     const std = Math.max(Math.sqrt(m.variance), MIN_STD);
     logTail = Math.min(normalLogUpperTail((raw - m.mean) / std), runTail);
-    if (beyond > RANGE_TOLERANCE || newLevel) {
-      logTail = Math.min(logTail, -Math.LN10 * NOVELTY_DIGITS * (1 + Math.max(0, beyond)));
+    // How far out is judged against the learned range too: with a slow climb the range seen
+    // extends with every value, so no value is far beyond it, while the learned range stays
+    // put. Far out, every new record is novel, and more so the further it goes.
+    const learnedOut = beyondLearned(m, x, config.bins);
+    if (beyond > RANGE_TOLERANCE || newLevel || (beyond > 0 && learnedOut > FAR_RECORD)) {
+      const far = Math.max(beyond, learnedOut);
+      logTail = Math.min(logTail, -Math.LN10 * NOVELTY_DIGITS * (1 + far));
     }
   }
   if (m.n > half) foldSurprise(m, raw, config);
   return logTail;
+}
+
+/** Distance of x beyond the range the grid was fixed on, in units of that range (0 inside). */
+function beyondLearned(m: MeasureState, x: number, bins: number): number {
+  const span = m.width * bins;
+  const out = Math.max(m.origin - x, x - (m.origin + span)) / span;
+  return out > 0 ? Math.min(out, MAX_BEYOND) : 0;
 }
 
 function fixGrid(m: MeasureState, config: DetectorConfig): void {
