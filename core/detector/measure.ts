@@ -180,18 +180,26 @@ export function updateMeasure(m: MeasureState, x: number, config: DetectorConfig
   return logTail;
 }
 
-/** Distance of x beyond the range the grid was fixed on, in units of that range (0 inside). */
+/**
+ * Distance of x beyond the range the grid was fixed on, in units of that range (0 inside, and
+ * always 0 when the series was flat while learning: a range of nothing is no yardstick).
+ */
 function beyondLearned(m: MeasureState, x: number, bins: number): number {
+  // Grids at (or within a hair of) the floor were fixed on a flat learning period.
+  if (m.width <= 1.5 * gridFloor(m.origin, m.origin)) return 0;
   const span = m.width * bins;
   const out = Math.max(m.origin - x, x - (m.origin + span)) / span;
   return out > 0 ? Math.min(out, MAX_BEYOND) : 0;
 }
 
+/** A flat learning period still needs a grid: its bins are a tiny share of the magnitude. */
+function gridFloor(min: number, max: number): number {
+  return 1e-6 * Math.max(1, Math.abs(max), Math.abs(min));
+}
+
 function fixGrid(m: MeasureState, config: DetectorConfig): void {
   const span = m.max - m.min;
-  // A flat learning period still needs a grid: use a tiny share of the magnitude.
-  const floor = 1e-6 * Math.max(1, Math.abs(m.max), Math.abs(m.min));
-  m.width = Math.max(span / config.bins, floor);
+  m.width = Math.max(span / config.bins, gridFloor(m.min, m.max));
   m.origin = m.min;
 }
 
