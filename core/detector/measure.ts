@@ -45,6 +45,9 @@ export interface MeasureState {
   mean: number;
   variance: number;
   count: number;
+  /** Long-term mean and variance of the surprise before the familiarity discount. */
+  jumpMean: number;
+  jumpVariance: number;
   /** Bins of the latest values (a ring of RUN_POINTS, EMPTY where unfilled), for the run view. */
   recent: number[];
   /** Next slot of the ring. */
@@ -62,6 +65,13 @@ const MAX_SURPRISE = 50;
  * turn a rounding-level surprise into an alarm.
  */
 const MIN_STD = 0.02;
+/**
+ * Power of (1 + times the move was made before) by which a familiar jump is less surprising
+ * in the second judgement of a move.
+ */
+const FAMILIARITY_POWER = 5;
+/** Weight of that second judgement in the log-linear pool of the two. */
+const JUMP_WEIGHT = 0.25;
 /** A value this share of the seen range beyond it is a range novelty (NAB HTM uses 5 %). */
 const RANGE_TOLERANCE = 0.05;
 /**
@@ -93,6 +103,8 @@ export function newMeasure(config: DetectorConfig): MeasureState {
     mean: 0,
     variance: 0,
     count: 0,
+    jumpMean: 0,
+    jumpVariance: 0,
     recent: new Array<number>(RUN_POINTS).fill(EMPTY),
     recentAt: 0,
     levels: 0,
@@ -104,6 +116,16 @@ export function upgradeMeasure(m: MeasureState): void {
   m.recent = new Array<number>(RUN_POINTS).fill(EMPTY);
   m.recentAt = 0;
   m.levels = 0;
+}
+
+/**
+ * Adds the jump statistics to a measure state saved before they existed. A surprise is an
+ * error in typical errors, so its mean is about 1 whatever the series; a spread of 1 is wider
+ * than that of Gaussian noise (about 0.75), so the first jumps after a restore err calm.
+ */
+export function upgradeJumps(m: MeasureState): void {
+  m.jumpMean = 1;
+  m.jumpVariance = 1;
 }
 
 /** Forgets the previous bin, e.g. across a gap in time, so the next move is not counted as one. */
@@ -166,7 +188,19 @@ export function updateMeasure(m: MeasureState, x: number, config: DetectorConfig
   let logTail = 0;
   if (!learning) {
     const std = Math.max(Math.sqrt(m.variance), MIN_STD);
-    logTail = Math.min(normalLogUpperTail((raw - m.mean) / std), runTail);
+    const discounted = normalLogUpperTail((raw - m.mean) / std);
+    // The same move judged a second way: the jump against the series' own jumps, made less
+    // surprising by a power of how often it was made before. In a series whose moves are
+    // mostly familiar the discounted surprises hardly spread, so an unfamiliar but ordinary
+    // jump gets an absurdly small tail from the first way alone; a bursty series' own jumps
+    // temper it. The two are pooled log-linearly, the first keeping most of the weight.
+    const jumpStd = Math.max(Math.sqrt(m.jumpVariance), MIN_STD);
+    const jump = Math.min(
+      0,
+      normalLogUpperTail((surprise - m.jumpMean) / jumpStd) + FAMILIARITY_POWER * Math.log(1 + seen),
+    );
+    const move = (1 - JUMP_WEIGHT) * discounted + JUMP_WEIGHT * jump;
+    logTail = Math.min(move, runTail);
     // How far out is judged against the learned range too: with a slow climb the range seen
     // extends with every value, so no value is far beyond it, while the learned range stays
     // put. Far out, every new record is novel, and more so the further it goes.
@@ -176,7 +210,7 @@ export function updateMeasure(m: MeasureState, x: number, config: DetectorConfig
       logTail = Math.min(logTail, -Math.LN10 * NOVELTY_DIGITS * (1 + far));
     }
   }
-  if (m.n > half) foldSurprise(m, raw, config);
+  if (m.n > half) foldSurprise(m, raw, surprise, config);
   return logTail;
 }
 
@@ -325,12 +359,15 @@ export function binomialLogUpperTail(n: number, p: number, r: number): number {
   return Math.min(0, top + Math.log(sum));
 }
 
-function foldSurprise(m: MeasureState, raw: number, config: DetectorConfig): void {
+function foldSurprise(m: MeasureState, raw: number, surprise: number, config: DetectorConfig): void {
   m.count++;
   const alpha = Math.max(1 / m.count, 1 - 2 ** (-1 / config.historyHalfLife));
   const delta = raw - m.mean;
   m.mean += alpha * delta;
   m.variance = (1 - alpha) * (m.variance + alpha * delta * delta);
+  const jumpDelta = surprise - m.jumpMean;
+  m.jumpMean += alpha * jumpDelta;
+  m.jumpVariance = (1 - alpha) * (m.jumpVariance + alpha * jumpDelta * jumpDelta);
 }
 
 /**

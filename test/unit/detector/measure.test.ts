@@ -54,6 +54,24 @@ describe('run view', () => {
     const scores = Array.from({ length: 300 }, (_, k) => resumed.update(noisy(500 + k), (500 + k) * 1000));
     expect(scores.every((s) => s >= 0 && s <= 1)).toBe(true);
   });
+
+  it('when restoring a state saved before the jump statistics existed, resumes close to the original', () => {
+    const detector = createDetector();
+    for (let i = 0; i < 3000; i++) detector.update(noisy(i), i * 1000);
+    const old = JSON.parse(JSON.stringify(detector.snapshot())) as DetectorState;
+    for (const m of Object.values(old.measures) as unknown as Record<string, unknown>[]) {
+      delete m.jumpMean;
+      delete m.jumpVariance;
+    }
+    const resumed = restoreDetector(old);
+    const next = (d: typeof detector) =>
+      Array.from({ length: 500 }, (_, k) => d.update(noisy(3000 + k), (3000 + k) * 1000));
+    const original = next(detector);
+    const scores = next(resumed);
+    expect(scores.every((s) => s >= 0 && s <= 1)).toBe(true);
+    // Neutral starting values must not turn ordinary points into alarms.
+    expect(Math.max(...scores)).toBeLessThanOrEqual(Math.max(...original) + 0.05);
+  });
 });
 
 describe('hour-of-day run view', () => {
