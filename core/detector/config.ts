@@ -65,7 +65,7 @@ export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = Object.freeze({
   suppressPoints: 200,
   alarmScore: 0.5,
   // Calibrated on simulated rotating machines (healthy for days vs each injected fault): at 0.85
-  // a healthy machine warns about once in three days and goes critical about once in two weeks,
+  // a healthy machine warns about once in four days and goes critical about once in two weeks,
   // while spikes, overheating and bearing wear are flagged (docs/detector.md).
   severity: Object.freeze({ warning: 0.85, critical: 0.95 }),
   maxMeasures: 32,
