@@ -13,7 +13,9 @@
  *   in its learned context is CAD OSE's idea.)
  * - Anomaly likelihood (after HTM): each surprise is compared with the long-term mean and
  *   spread of surprises of the same series, so a bursty series needs a larger jump than a
- *   quiet one before its tail probability becomes small.
+ *   quiet one before its tail probability becomes small. The move is also judged before the
+ *   discount, against the series' own jumps, with familiarity as a factor on that tail; the
+ *   two judgements are pooled, so that neither's overconfidence decides alone.
  * - Level novelty: a value in a bin never visited since the grid was fixed, or beyond every
  *   value seen so far by more than 5 % of the range seen (the "spatial anomaly" of NAB's
  *   HTM detector), is an anomaly whatever its move. How novel is judged against the learned
