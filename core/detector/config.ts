@@ -24,12 +24,12 @@ export interface DetectorConfig {
   readonly moveSlots: number;
   /**
    * Half-life, in points, of the typical forecast error that surprises are measured in.
-   * @default 500
+   * @default 1000
    */
   readonly residualHalfLife: number;
   /**
    * Half-life, in points, of the surprise statistics behind the anomaly likelihood.
-   * @default 2000
+   * @default 4000
    */
   readonly historyHalfLife: number;
   /**
@@ -60,12 +60,12 @@ export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = Object.freeze({
   learningPoints: 300,
   bins: 8,
   moveSlots: 2048,
-  residualHalfLife: 500,
-  historyHalfLife: 2000,
+  residualHalfLife: 1000,
+  historyHalfLife: 4000,
   suppressPoints: 200,
   alarmScore: 0.5,
   // Calibrated on simulated rotating machines (healthy for days vs each injected fault): at 0.85
-  // a healthy machine warns about once in three days and goes critical about once in two weeks,
+  // a healthy machine warns about once in four days and goes critical about once in two weeks,
   // while spikes, overheating and bearing wear are flagged (docs/detector.md).
   severity: Object.freeze({ warning: 0.85, critical: 0.95 }),
   maxMeasures: 32,

@@ -4,7 +4,14 @@
  * and locally.
  */
 import { type DetectorConfig, resolveConfig } from './config';
-import { breakContext, type MeasureState, newMeasure, updateMeasure, upgradeMeasure } from './measure';
+import {
+  breakContext,
+  type MeasureState,
+  newMeasure,
+  updateMeasure,
+  upgradeJumps,
+  upgradeMeasure,
+} from './measure';
 
 /** A reading: one value, several values in a fixed order, or named measures. */
 export type DetectorInput = number | readonly number[] | Readonly<Record<string, number>>;
@@ -108,6 +115,8 @@ function clone(state: DetectorState): DetectorState {
     m.max = m.max ?? Number.NEGATIVE_INFINITY;
     // A state saved before the run view existed resumes with an empty ring.
     if (!Array.isArray(m.recent)) upgradeMeasure(m);
+    // A state saved before the jump statistics existed starts them at neutral values.
+    if (typeof m.jumpMean !== 'number') upgradeJumps(m);
   }
   return copy;
 }

@@ -13,10 +13,14 @@
  *   in its learned context is CAD OSE's idea.)
  * - Anomaly likelihood (after HTM): each surprise is compared with the long-term mean and
  *   spread of surprises of the same series, so a bursty series needs a larger jump than a
- *   quiet one before its tail probability becomes small.
+ *   quiet one before its tail probability becomes small. The move is also judged before the
+ *   discount, against the series' own jumps, with familiarity as a factor on that tail; the
+ *   two judgements are pooled, so that neither's overconfidence decides alone.
  * - Level novelty: a value in a bin never visited since the grid was fixed, or beyond every
  *   value seen so far by more than 5 % of the range seen (the "spatial anomaly" of NAB's
- *   HTM detector), is an anomaly whatever its move.
+ *   HTM detector), is an anomaly whatever its move. How novel is judged against the learned
+ *   range as well, and far beyond it every new record counts, so a slow climb, which only
+ *   ever extends the range seen a little, scores higher the further out it goes.
  */
 import type { DetectorConfig } from './config';
 
@@ -43,6 +47,9 @@ export interface MeasureState {
   mean: number;
   variance: number;
   count: number;
+  /** Long-term mean and variance of the surprise before the familiarity discount. */
+  jumpMean: number;
+  jumpVariance: number;
   /** Bins of the latest values (a ring of RUN_POINTS, EMPTY where unfilled), for the run view. */
   recent: number[];
   /** Next slot of the ring. */
@@ -60,8 +67,20 @@ const MAX_SURPRISE = 50;
  * turn a rounding-level surprise into an alarm.
  */
 const MIN_STD = 0.02;
+/**
+ * Power of (1 + times the move was made before) by which a familiar jump is less surprising
+ * in the second judgement of a move.
+ */
+const FAMILIARITY_POWER = 5;
+/** Weight of that second judgement in the log-linear pool of the two. */
+const JUMP_WEIGHT = 0.25;
 /** A value this share of the seen range beyond it is a range novelty (NAB HTM uses 5 %). */
 const RANGE_TOLERANCE = 0.05;
+/**
+ * Learned ranges beyond the learned range from which any new record is a novelty, however
+ * close to the previous one (a slow climb makes only such records).
+ */
+const FAR_RECORD = 2;
 /**
  * Decimal digits of surprise given to a new level (a score of 0.8, the default critical
  * level), growing with how far the value lies beyond the range seen.
@@ -86,6 +105,8 @@ export function newMeasure(config: DetectorConfig): MeasureState {
     mean: 0,
     variance: 0,
     count: 0,
+    jumpMean: 0,
+    jumpVariance: 0,
     recent: new Array<number>(RUN_POINTS).fill(EMPTY),
     recentAt: 0,
     levels: 0,
@@ -97,6 +118,16 @@ export function upgradeMeasure(m: MeasureState): void {
   m.recent = new Array<number>(RUN_POINTS).fill(EMPTY);
   m.recentAt = 0;
   m.levels = 0;
+}
+
+/**
+ * Adds the jump statistics to a measure state saved before they existed. A surprise is an
+ * error in typical errors, so its mean is about 1 whatever the series; a spread of 1 is wider
+ * than that of Gaussian noise (about 0.75), so the first jumps after a restore err calm.
+ */
+export function upgradeJumps(m: MeasureState): void {
+  m.jumpMean = 1;
+  m.jumpVariance = 1;
 }
 
 /** Forgets the previous bin, e.g. across a gap in time, so the next move is not counted as one. */
@@ -159,20 +190,52 @@ export function updateMeasure(m: MeasureState, x: number, config: DetectorConfig
   let logTail = 0;
   if (!learning) {
     const std = Math.max(Math.sqrt(m.variance), MIN_STD);
-    logTail = Math.min(normalLogUpperTail((raw - m.mean) / std), runTail);
-    if (beyond > RANGE_TOLERANCE || newLevel) {
-      logTail = Math.min(logTail, -Math.LN10 * NOVELTY_DIGITS * (1 + Math.max(0, beyond)));
+    const discounted = normalLogUpperTail((raw - m.mean) / std);
+    // The same move judged a second way: the jump against the series' own jumps, made less
+    // surprising by a power of how often it was made before. In a series whose moves are
+    // mostly familiar the discounted surprises hardly spread, so an unfamiliar but ordinary
+    // jump gets an absurdly small tail from the first way alone; a bursty series' own jumps
+    // temper it. The two are pooled log-linearly, the first keeping most of the weight.
+    const jumpStd = Math.max(Math.sqrt(m.jumpVariance), MIN_STD);
+    const jump = Math.min(
+      0,
+      normalLogUpperTail((surprise - m.jumpMean) / jumpStd) + FAMILIARITY_POWER * Math.log(1 + seen),
+    );
+    const move = (1 - JUMP_WEIGHT) * discounted + JUMP_WEIGHT * jump;
+    logTail = Math.min(move, runTail);
+    // How far out is judged against the learned range too: with a slow climb the range seen
+    // extends with every value, so no value is far beyond it, while the learned range stays
+    // put. Far out, every new record is novel, and more so the further it goes.
+    const learnedOut = beyondLearned(m, x, config.bins);
+    if (beyond > RANGE_TOLERANCE || newLevel || (beyond > 0 && learnedOut > FAR_RECORD)) {
+      const far = Math.max(beyond, learnedOut);
+      logTail = Math.min(logTail, -Math.LN10 * NOVELTY_DIGITS * (1 + far));
     }
   }
-  if (m.n > half) foldSurprise(m, raw, config);
+  if (m.n > half) foldSurprise(m, raw, surprise, config);
   return logTail;
+}
+
+/**
+ * Distance of x beyond the range the grid was fixed on, in units of that range (0 inside, and
+ * always 0 when the series was flat while learning: a range of nothing is no yardstick).
+ */
+function beyondLearned(m: MeasureState, x: number, bins: number): number {
+  // Grids at (or within a hair of) the floor were fixed on a flat learning period.
+  if (m.width <= 1.5 * gridFloor(m.origin, m.origin)) return 0;
+  const span = m.width * bins;
+  const out = Math.max(m.origin - x, x - (m.origin + span)) / span;
+  return out > 0 ? Math.min(out, MAX_BEYOND) : 0;
+}
+
+/** A flat learning period still needs a grid: its bins are a tiny share of the magnitude. */
+function gridFloor(min: number, max: number): number {
+  return 1e-6 * Math.max(1, Math.abs(max), Math.abs(min));
 }
 
 function fixGrid(m: MeasureState, config: DetectorConfig): void {
   const span = m.max - m.min;
-  // A flat learning period still needs a grid: use a tiny share of the magnitude.
-  const floor = 1e-6 * Math.max(1, Math.abs(m.max), Math.abs(m.min));
-  m.width = Math.max(span / config.bins, floor);
+  m.width = Math.max(span / config.bins, gridFloor(m.min, m.max));
   m.origin = m.min;
 }
 
@@ -298,12 +361,15 @@ export function binomialLogUpperTail(n: number, p: number, r: number): number {
   return Math.min(0, top + Math.log(sum));
 }
 
-function foldSurprise(m: MeasureState, raw: number, config: DetectorConfig): void {
+function foldSurprise(m: MeasureState, raw: number, surprise: number, config: DetectorConfig): void {
   m.count++;
   const alpha = Math.max(1 / m.count, 1 - 2 ** (-1 / config.historyHalfLife));
   const delta = raw - m.mean;
   m.mean += alpha * delta;
   m.variance = (1 - alpha) * (m.variance + alpha * delta * delta);
+  const jumpDelta = surprise - m.jumpMean;
+  m.jumpMean += alpha * jumpDelta;
+  m.jumpVariance = (1 - alpha) * (m.jumpVariance + alpha * jumpDelta * jumpDelta);
 }
 
 /**

@@ -1,4 +1,9 @@
-import { createDetector, type DetectorState, restoreDetector } from '../../../core/detector';
+import {
+  createDetector,
+  DEFAULT_DETECTOR_CONFIG,
+  type DetectorState,
+  restoreDetector,
+} from '../../../core/detector';
 import { binomialLogUpperTail } from '../../../core/detector/measure';
 
 describe('binomialLogUpperTail', () => {
@@ -49,6 +54,24 @@ describe('run view', () => {
     const scores = Array.from({ length: 300 }, (_, k) => resumed.update(noisy(500 + k), (500 + k) * 1000));
     expect(scores.every((s) => s >= 0 && s <= 1)).toBe(true);
   });
+
+  it('when restoring a state saved before the jump statistics existed, resumes close to the original', () => {
+    const detector = createDetector();
+    for (let i = 0; i < 3000; i++) detector.update(noisy(i), i * 1000);
+    const old = JSON.parse(JSON.stringify(detector.snapshot())) as DetectorState;
+    for (const m of Object.values(old.measures) as unknown as Record<string, unknown>[]) {
+      delete m.jumpMean;
+      delete m.jumpVariance;
+    }
+    const resumed = restoreDetector(old);
+    const next = (d: typeof detector) =>
+      Array.from({ length: 500 }, (_, k) => d.update(noisy(3000 + k), (3000 + k) * 1000));
+    const original = next(detector);
+    const scores = next(resumed);
+    expect(scores.every((s) => s >= 0 && s <= 1)).toBe(true);
+    // Neutral starting values must not turn ordinary points into alarms.
+    expect(Math.max(...scores)).toBeLessThanOrEqual(Math.max(...original) + 0.05);
+  });
 });
 
 describe('hour-of-day run view', () => {
@@ -85,5 +108,49 @@ describe('hour-of-day run view', () => {
     const detector = createDetector();
     const scores = Array.from({ length: 1000 }, (_, i) => detector.update(daily(i * FIVE_MINUTES)));
     expect(scores.every((s) => s >= 0 && s <= 1)).toBe(true);
+  });
+});
+
+describe('range novelty', () => {
+  /** Roughly normal noise (a sum of uniforms) around 60 with a spread of 0.5, deterministic. */
+  function healthy(): () => number {
+    let s = 7;
+    const uniform = () => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s / 2 ** 32;
+    };
+    return () => {
+      let u = -6;
+      for (let k = 0; k < 12; k++) u += uniform();
+      return 60 + 0.5 * u;
+    };
+  }
+
+  it('when a slow climb goes far beyond the learned range, keeps scoring higher the further it goes', () => {
+    const noise = healthy();
+    const detector = createDetector();
+    const tenHz = 100;
+    const healthyPoints = 3000;
+    const climbPoints = 20_000;
+    const learned: number[] = [];
+    const healthyScores: number[] = [];
+    const climbScores: number[] = [];
+    for (let i = 0; i < healthyPoints; i++) {
+      const x = noise();
+      if (i < DEFAULT_DETECTOR_CONFIG.learningPoints) learned.push(x);
+      healthyScores.push(detector.update(x, i * tenHz));
+    }
+    // A climb far slower than the noise: each value is barely beyond the one before, and the
+    // range seen keeps extending with it, but the climb ends six learned ranges out.
+    const range = Math.max(...learned) - Math.min(...learned);
+    for (let k = 0; k < climbPoints; k++) {
+      const x = noise() + (6 * range * k) / climbPoints;
+      climbScores.push(detector.update(x, (healthyPoints + k) * tenHz));
+    }
+    expect(Math.max(...healthyScores)).toBeLessThan(DEFAULT_DETECTOR_CONFIG.severity.warning);
+    expect(Math.max(...climbScores)).toBeGreaterThanOrEqual(0.95);
+    // The further it goes, the higher it scores: the second half peaks above the first.
+    const half = climbPoints / 2;
+    expect(Math.max(...climbScores.slice(half))).toBeGreaterThan(Math.max(...climbScores.slice(0, half)));
   });
 });
