@@ -101,7 +101,7 @@ const DRAIN_TIMEOUT_MS = 15_000;
  * yet) the broker holds further publishes until the backlog is down to half, so an overload
  * slows the devices, as IoT Core and Kinesis throttling would, instead of queueing in memory.
  */
-const MAX_IN_FLIGHT = 1000;
+const MAX_IN_FLIGHT = 5000;
 /** A hold never lasts longer than this, so a stuck stage cannot stop the broker. */
 const MAX_HOLD_MS = 2000;
 

@@ -11,7 +11,7 @@
  * ≥ 95% of what is offered, p95 under a second), then the overload: held back by the runtime's
  * flow control, the publishers go as fast as the pipeline stores — the sustained figure.
  *
- *   npm run bench:e2e [-- --devices 100 --rate 5000 --step 1000 --overload 20000 --seconds 10]
+ *   npm run bench:e2e [-- --devices 100 --rate 5000 --step 1000 --overload 20000 --seconds 15 --warmup 5]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,8 +27,12 @@ const opts = new Command()
   .option('--rate <n>', 'target messages per second (latency is measured at this load)', '5000')
   .option('--overload <n>', 'offered messages per second for the capacity runs', '20000')
   .option('--step <n>', 'messages per second added at each step of the sustained search', '1000')
-  .option('--seconds <n>', 'seconds of load per run', '10')
-  .option('--warmup <n>', 'seconds at the start of each run left out of the figures', '2')
+  .option('--seconds <n>', 'seconds of load per run', '15')
+  .option(
+    '--warmup <n>',
+    'seconds at the start of each run left out of the figures (a fresh runtime: three threads compiling their hot code)',
+    '5',
+  )
   .option('--readings <n>', 'readings per message', '1')
   .parse()
   .opts();
