@@ -29,6 +29,11 @@ export interface MessageBus {
   /** Publishes on behalf of the platform (commands to devices). */
   publish(topic: string, payload: string | Buffer): Promise<void>;
   /**
+   * Publishes for the gateway (the edge component, which the runtime hosts): subscribers get it,
+   * and the listeners see it as a client publish of the gateway, as they would its own MQTT one.
+   */
+  publishAsGateway(topic: string, payload: string | Buffer): Promise<void>;
+  /**
    * Publishes the broker has taken and not yet handed over: still being delivered to
    * subscribers or queued for it (0 for an external broker, whose queue is its own).
    */
@@ -52,6 +57,8 @@ export interface EmbeddedBrokerOptions {
 }
 
 const GATEWAY_USER = 'aiot-gateway';
+/** The client id the runtime's hosted edge component publishes under. */
+export const GATEWAY_CLIENT_ID = 'aiot-edge';
 
 /**
  * The embedded broker (aedes, MQTT 3.1.1) with the IoT policy's per-device rule: a client may
@@ -141,6 +148,13 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     for (const l of listeners) l(m);
   });
 
+  const publish = (topic: string, payload: string | Buffer) =>
+    new Promise<void>((resolve, reject) =>
+      aedes.publish(
+        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false },
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
   // The broker's internal emitter (MQEmitter): its queue and the deliveries under way.
   const emitter = (aedes as unknown as { mq: { length: number; current: number } }).mq;
   const server: Server = createServer(aedes.handle);
@@ -156,13 +170,17 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     gatewayUrl: `mqtt://${GATEWAY_USER}:${secret}@${host}:${port}`,
     onMessage: (l) => void listeners.push(l),
     onRefused: (l) => void refusedListeners.push(l),
-    publish: (topic, payload) =>
-      new Promise((resolve, reject) =>
-        aedes.publish(
-          { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false },
-          (err) => (err ? reject(err) : resolve()),
-        ),
-      ),
+    publish,
+    publishAsGateway: async (topic, payload) => {
+      const m: InboundMessage = {
+        topic,
+        payload: Buffer.from(payload),
+        clientId: GATEWAY_CLIENT_ID,
+        receivedAt: clock(),
+      };
+      await publish(topic, m.payload);
+      for (const l of listeners) l(m);
+    },
     // aedes hands a publish to the listeners only once every subscriber has it (a slow one, such
     // as the edge, holds it up), so what is still in its emitter is in flight too.
     backlog: () => emitter.length + emitter.current,
@@ -209,6 +227,10 @@ export async function connectExternalBroker(
     onRefused: () => {},
     backlog: () => 0,
     publish: async (topic, payload) => {
+      await client.publishAsync(topic, payload, { qos: 1 });
+    },
+    // The broker sends it back through the runtime's subscription, where the listeners see it.
+    publishAsGateway: async (topic, payload) => {
       await client.publishAsync(topic, payload, { qos: 1 });
     },
     close: async () => {

@@ -1,61 +1,168 @@
 import * as path from 'node:path';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { topicMatches } from '../core/topics';
 import type { AnomalyDetectorStats } from '../greengrass/anomaly-detector/component';
+import type { InboundMessage } from './broker';
 
 export interface EdgeWorkerData {
-  /** The broker URL with the gateway's credentials. */
-  readonly gatewayUrl: string;
   readonly stateDir: string;
 }
 
 export type EdgeToHost =
   | { type: 'started' | 'stats' | 'stopped'; stats: AnomalyDetectorStats }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  | { type: 'failed'; message: string };
+  | { type: 'failed'; message: string }
+  | { type: 'subscribe' | 'unsubscribe'; id: number; filter: string }
+  | { type: 'publish'; id: number; topic: string; payload: string; cloud: boolean };
+
+export type HostToEdge =
+  | { type: 'deliver'; topics: string[]; lengths: number[]; bytes: ArrayBuffer }
+  | { type: 'settled'; id: number; error?: string }
+  | { type: 'stop' };
+
+export interface EdgeHostOptions {
+  readonly stateDir: string;
+  /**
+   * Carries a publish of the component: to the devices (`cloud` false, the local bus) or to
+   * IoT Core (`cloud` true, where the rules take it); rejects when it cannot.
+   */
+  readonly publish: (topic: string, payload: string, cloud: boolean) => Promise<void>;
+  readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/** Local messages reach the component at most this long after the broker took them. */
+const DELIVERY_MS = 4;
+/** …or as soon as this many are waiting. */
+const DELIVERY_MAX = 1000;
 
 /**
  * Runs the edge component (`local/edge-worker.ts`) on a thread of its own, so the gateway's
- * detectors do not share the pipeline's event loop — as on a real site, where the Greengrass
- * core is another machine. The thread loads TypeScript through tsx, as the runtime itself does.
+ * detectors do not share the broker's event loop — as on a real site, where the Greengrass
+ * core is another machine. The host is the component's nucleus: {@link offer} hands it the
+ * messages its subscriptions match (gathered over a few milliseconds, payloads packed into one
+ * transferred buffer), and its publishes go out through {@link EdgeHostOptions.publish}. The
+ * thread loads TypeScript through tsx, as the runtime itself does.
  */
 export class EdgeHost {
   private latest: AnomalyDetectorStats | undefined;
   private stopped: Promise<void> | undefined;
+  private readonly filters = new Map<string, number>();
+  private readonly matches = new Map<string, boolean>();
+  private topics: string[] = [];
+  private chunks: Uint8Array[] = [];
+  private bytes = 0;
 
-  private constructor(private readonly worker: Worker) {}
+  private constructor(
+    private readonly worker: Worker,
+    private readonly options: EdgeHostOptions,
+  ) {}
 
-  static start(
-    data: EdgeWorkerData,
-    log: (level: 'info' | 'warn' | 'error', message: string) => void,
-  ): Promise<EdgeHost> {
+  static start(options: EdgeHostOptions): Promise<EdgeHost> {
     const entry = path.join(__dirname, 'edge-worker.ts');
+    const data: EdgeWorkerData = { stateDir: options.stateDir };
     const worker = new Worker(
       `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(entry)});`,
       // A larger young generation: the component allocates a little for every reading, and
       // fewer, larger scavenges cost less in all.
       { eval: true, workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 96 } },
     );
-    const host = new EdgeHost(worker);
+    const host = new EdgeHost(worker, options);
     return new Promise((resolve, reject) => {
       worker.on('message', (m: EdgeToHost) => {
-        if (m.type === 'log') log(m.level, `edge: ${m.message}`);
-        else if (m.type === 'failed') {
+        if (m.type === 'failed') {
           void worker.terminate();
           reject(new Error(`edge component: ${m.message}`));
-        } else {
+        } else if (m.type === 'started') {
           host.latest = m.stats;
-          if (m.type === 'started') resolve(host);
-        }
+          resolve(host);
+        } else host.receive(m);
       });
       worker.once('error', (e) => {
-        log('error', `edge component: ${e.message}`);
+        options.log('error', `edge component: ${e.message}`);
         reject(e);
       });
       worker.once('exit', (code) =>
         reject(new Error(`edge component thread exited (${code}) before starting`)),
       );
     });
+  }
+
+  private receive(m: EdgeToHost): void {
+    switch (m.type) {
+      case 'log':
+        this.options.log(m.level, `edge: ${m.message}`);
+        break;
+      case 'stats':
+      case 'stopped':
+        this.latest = m.stats;
+        break;
+      case 'subscribe':
+        this.filters.set(m.filter, (this.filters.get(m.filter) ?? 0) + 1);
+        this.matches.clear();
+        this.settle(m.id);
+        break;
+      case 'unsubscribe': {
+        const n = (this.filters.get(m.filter) ?? 1) - 1;
+        if (n > 0) this.filters.set(m.filter, n);
+        else this.filters.delete(m.filter);
+        this.matches.clear();
+        this.settle(m.id);
+        break;
+      }
+      case 'publish':
+        this.options.publish(m.topic, m.payload, m.cloud).then(
+          () => this.settle(m.id),
+          (e: unknown) => this.settle(m.id, (e as Error).message),
+        );
+        break;
+    }
+  }
+
+  private settle(id: number, error?: string): void {
+    this.worker.postMessage({
+      type: 'settled',
+      id,
+      ...(error !== undefined && { error }),
+    } satisfies HostToEdge);
+  }
+
+  /** A message the broker took: handed to the component when one of its subscriptions matches. */
+  offer(m: InboundMessage): void {
+    if (this.stopped || !this.wants(m.topic)) return;
+    if (this.topics.length === 0) setTimeout(() => this.flush(), DELIVERY_MS);
+    else if (this.topics.length >= DELIVERY_MAX - 1) setImmediate(() => this.flush());
+    this.topics.push(m.topic);
+    this.chunks.push(m.payload);
+    this.bytes += m.payload.byteLength;
+  }
+
+  private wants(topic: string): boolean {
+    let wanted = this.matches.get(topic);
+    if (wanted === undefined) {
+      wanted = [...this.filters.keys()].some((f) => topicMatches(f, topic));
+      if (this.matches.size >= 50_000) this.matches.clear();
+      this.matches.set(topic, wanted);
+    }
+    return wanted;
+  }
+
+  private flush(): void {
+    if (this.topics.length === 0) return;
+    const packed = new Uint8Array(this.bytes);
+    const lengths = new Array<number>(this.chunks.length);
+    let offset = 0;
+    for (let i = 0; i < this.chunks.length; i++) {
+      const c = this.chunks[i]!;
+      packed.set(c, offset);
+      lengths[i] = c.byteLength;
+      offset += c.byteLength;
+    }
+    const message: HostToEdge = { type: 'deliver', topics: this.topics, lengths, bytes: packed.buffer };
+    this.worker.postMessage(message, [packed.buffer]);
+    this.topics = [];
+    this.chunks = [];
+    this.bytes = 0;
   }
 
   /** The thread's event-loop utilization so far (cumulative; Node's `EventLoopUtilization`). */
@@ -68,8 +175,9 @@ export class EdgeHost {
     return this.latest;
   }
 
-  /** Drains the component (its last windows and events go out) and ends the thread. */
+  /** Hands over what is waiting, drains the component (its last windows and events go out) and ends the thread. */
   stop(): Promise<void> {
+    this.flush();
     this.stopped ??= new Promise<void>((resolve) => {
       const timer = setTimeout(() => void this.worker.terminate().then(() => resolve()), 10_000);
       this.worker.on('message', (m: EdgeToHost) => {
@@ -81,7 +189,7 @@ export class EdgeHost {
         clearTimeout(timer);
         resolve();
       });
-      this.worker.postMessage({ type: 'stop' });
+      this.worker.postMessage({ type: 'stop' } satisfies HostToEdge);
     });
     return this.stopped;
   }

@@ -1,36 +1,120 @@
 /**
- * The Greengrass component's logic in its own thread, as on a gateway of its own: it connects
- * to the runtime's broker over MQTT with the gateway's credentials, and tells the runtime its
- * stats and log lines. Started by {@link EdgeHost}; `stop` drains it and ends the thread.
+ * The Greengrass component's logic in its own thread, as on a gateway of its own. The runtime's
+ * main thread plays the Greengrass nucleus: it hands the component the local messages its
+ * subscriptions match, and carries its publishes to the devices (local) and to the rules (the
+ * cloud), as IPC does on a core. Started by {@link EdgeHost}; `stop` drains it and ends the thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { topicMatches } from '../core/topics';
 import { AnomalyDetectorComponent } from '../greengrass/anomaly-detector/component';
-import { MqttTransport } from '../greengrass/anomaly-detector/mqtt-transport';
-import type { EdgeToHost, EdgeWorkerData } from './edge-host';
+import type { EdgeTransport, Unsubscribe } from '../greengrass/anomaly-detector/transport';
+import type { EdgeToHost, EdgeWorkerData, HostToEdge } from './edge-host';
 
 const port = parentPort!;
 const data = workerData as EdgeWorkerData;
 const post = (m: EdgeToHost) => port.postMessage(m);
 
+type Handler = (topic: string, payload: Buffer) => void;
+
+/** The component's transport over the thread's message port, to the host acting as the nucleus. */
+class NucleusTransport implements EdgeTransport {
+  private readonly handlers = new Set<{ filter: string; handler: Handler }>();
+  private readonly routes = new Map<string, { filter: string; handler: Handler }[]>();
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private nextId = 0;
+
+  /** A batch of local messages from the host. */
+  deliver(topics: readonly string[], lengths: readonly number[], bytes: ArrayBuffer): void {
+    const all = Buffer.from(bytes);
+    let offset = 0;
+    for (let i = 0; i < topics.length; i++) {
+      const topic = topics[i]!;
+      const payload = all.subarray(offset, offset + lengths[i]!);
+      offset += lengths[i]!;
+      for (const h of this.handlersFor(topic)) h.handler(topic, payload);
+    }
+  }
+
+  settle(id: number, error?: string): void {
+    const w = this.waiting.get(id);
+    this.waiting.delete(id);
+    if (error === undefined) w?.resolve();
+    else w?.reject(new Error(error));
+  }
+
+  private handlersFor(topic: string): { filter: string; handler: Handler }[] {
+    let route = this.routes.get(topic);
+    if (!route) {
+      route = [...this.handlers].filter((h) => topicMatches(h.filter, topic));
+      if (this.routes.size >= 10_000) this.routes.clear();
+      this.routes.set(topic, route);
+    }
+    return route;
+  }
+
+  private request(m: Extract<EdgeToHost, { id: number }>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.set(m.id, { resolve, reject });
+      post(m);
+    });
+  }
+
+  async subscribeLocal(filter: string, onMessage: Handler): Promise<Unsubscribe> {
+    const entry = { filter, handler: onMessage };
+    this.handlers.add(entry);
+    this.routes.clear();
+    await this.request({ type: 'subscribe', id: this.nextId++, filter });
+    return async () => {
+      this.handlers.delete(entry);
+      this.routes.clear();
+      if (![...this.handlers].some((h) => h.filter === filter))
+        await this.request({ type: 'unsubscribe', id: this.nextId++, filter });
+    };
+  }
+
+  publishLocal(topic: string, payload: string): Promise<void> {
+    return this.request({ type: 'publish', id: this.nextId++, topic, payload, cloud: false });
+  }
+
+  publishCloud(topic: string, payload: string): Promise<void> {
+    return this.request({ type: 'publish', id: this.nextId++, topic, payload, cloud: true });
+  }
+
+  cloudReady(): boolean {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.handlers.clear();
+    this.routes.clear();
+  }
+}
+
 async function main(): Promise<void> {
-  const transport = await MqttTransport.connect({ localUrl: data.gatewayUrl, clientId: 'aiot-edge' });
+  const transport = new NucleusTransport();
+  let stopping = false;
+  port.on('message', (m: HostToEdge) => {
+    if (m.type === 'deliver') transport.deliver(m.topics, m.lengths, m.bytes);
+    else if (m.type === 'settled') transport.settle(m.id, m.error);
+    else if (m.type === 'stop' && !stopping) {
+      stopping = true;
+      void stop();
+    }
+  });
   const edge = new AnomalyDetectorComponent({
     transport,
     stateDir: data.stateDir,
     logger: (level, message) => post({ type: 'log', level, message }),
   });
-  await edge.start();
   const ticker = setInterval(() => post({ type: 'stats', stats: edge.stats() }), 250);
-  port.on('message', (m: { type: 'stop' }) => {
-    if (m.type !== 'stop') return;
+  async function stop(): Promise<void> {
     clearInterval(ticker);
-    void (async () => {
-      await edge.stop();
-      await transport.close().catch(() => {});
-      post({ type: 'stopped', stats: edge.stats() });
-      port.close();
-    })();
-  });
+    await edge.stop();
+    await transport.close();
+    post({ type: 'stopped', stats: edge.stats() });
+    port.close();
+  }
+  await edge.start();
   post({ type: 'started', stats: edge.stats() });
 }
 

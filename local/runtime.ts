@@ -213,6 +213,7 @@ export class LocalRuntime {
       // that store or quarantine them; those arriving before the runtime is assembled wait.
       const early: InboundMessage[] = [];
       const take = (rt: LocalRuntime, m: InboundMessage) => {
+        rt.edge.offer(m);
         const forPipeline = rules.takes(m.topic);
         if (forPipeline) rt.counters.published++;
         else rt.counters.unrouted++;
@@ -231,10 +232,14 @@ export class LocalRuntime {
         else early.push(m);
       });
 
-      const edge = await EdgeHost.start(
-        { gatewayUrl: bus.gatewayUrl, stateDir: path.join(dataDir, 'edge') },
+      // The edge component's nucleus: its local publishes reach the devices through the broker,
+      // its cloud ones the rules, as the gateway's.
+      const edge = await EdgeHost.start({
+        stateDir: path.join(dataDir, 'edge'),
+        publish: (topic, payload, cloud) =>
+          cloud ? bus.publishAsGateway(topic, payload) : bus.publish(topic, payload),
         log,
-      );
+      });
       cleanup.push(() => edge.stop());
 
       const devices = options.devices ?? 6;

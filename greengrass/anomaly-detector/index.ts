@@ -1,7 +1,9 @@
 /**
  * The edge anomaly detector: the logic (transport-independent), its transports and its
- * Greengrass packaging. The local runtime runs `AnomalyDetectorComponent` over `MqttTransport`
- * (or `LoopbackTransport`) in-process; on a Greengrass core `main.ts` runs it over IPC.
+ * Greengrass packaging. The local runtime runs `AnomalyDetectorComponent` on a thread of its own
+ * over a transport to its host (`local/edge-worker.ts`), the edge benchmark over
+ * `LoopbackTransport`, tests also over `MqttTransport`; on a Greengrass core `main.ts` runs it
+ * over IPC.
  */
 export {
   AGGREGATES_SCHEMA_VERSION,

@@ -6,7 +6,7 @@ type Handler = (topic: string, payload: Buffer) => void;
 /**
  * An in-process transport: a local bus with MQTT topic matching, and a cloud side that records
  * what was sent and can be taken offline. For running the component inside another process
- * (the local runtime, the edge benchmark) without a broker.
+ * (the edge benchmark, tests) without a broker.
  */
 export class LoopbackTransport implements EdgeTransport {
   private readonly subscribers = new Set<{ filter: string; handler: Handler }>();

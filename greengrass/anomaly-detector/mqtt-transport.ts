@@ -6,8 +6,8 @@ export interface MqttTransportOptions {
   /** The local broker the sensors publish to (e.g. `mqtt://127.0.0.1:1883`). */
   readonly localUrl: string;
   /**
-   * Where cloud-bound messages go; in the local runtime the same broker, where the local rules
-   * engine picks them up.
+   * Where cloud-bound messages go; e.g. the same broker, where a local rules engine picks
+   * them up.
    * @default localUrl
    */
   readonly cloudUrl?: string;
@@ -17,7 +17,7 @@ export interface MqttTransportOptions {
 
 type Handler = (topic: string, payload: Buffer) => void;
 
-/** The transport over MQTT (MQTT.js): for the local runtime and tests, off Greengrass. */
+/** The transport over MQTT (MQTT.js): for running the component against a broker, off Greengrass. */
 export class MqttTransport implements EdgeTransport {
   private readonly local: mqtt.MqttClient;
   private readonly cloud: mqtt.MqttClient;

@@ -1,7 +1,8 @@
 /**
  * The edge component's port to the outside: local publish/subscribe (sensor topics, local
- * actuation) and the cloud (IoT Core). On a Greengrass core it is IPC; in the local runtime and
- * tests it is MQTT. The component's logic is the same code over either.
+ * actuation) and the cloud (IoT Core). On a Greengrass core it is IPC; in the local runtime a
+ * message port to the thread's host; in tests MQTT or a loopback. The component's logic is the
+ * same code over each.
  */
 export interface EdgeTransport {
   /** Subscribes to a local topic filter; resolves once the subscription is in place. */
