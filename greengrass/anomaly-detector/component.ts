@@ -40,6 +40,8 @@ export interface AnomalyDetectorStats {
   /** Messages seen before (a device's store-and-forward replay), skipped by (device, seq). */
   readonly duplicates: number;
   readonly events: number;
+  /** Anomalous readings not sent as events: within the hold-off of an event at least as severe. */
+  readonly eventsHeld: number;
   readonly aggregates: number;
   readonly actuations: number;
   /** Messages IoT Core has taken. */
@@ -57,6 +59,8 @@ interface DeviceState {
   lastActuationAt: number;
   /** Whether the last reading was within the safety margin of a limit. */
   nearLimit: boolean;
+  /** The last event sent: when (reading time) and how severe. */
+  lastEvent?: { ts: number; rank: number };
   window?: WindowAggregate;
 }
 
@@ -105,6 +109,7 @@ export class AnomalyDetectorComponent {
     rejected: 0,
     duplicates: 0,
     events: 0,
+    eventsHeld: 0,
     aggregates: 0,
     actuations: 0,
   };
@@ -245,7 +250,18 @@ export class AnomalyDetectorComponent {
         (device.nearLimit && this.nearLimit(reading.values, 2 * this.config.safetyMargin) !== undefined);
       if (anomaly || enteringLimit) {
         device.window.anomalies++;
-        this.sendEvent(device, reading.ts, score, enteringLimit ? 'critical' : severity, reading.values);
+        const rank = enteringLimit ? SEVERITY_RANK.critical : SEVERITY_RANK[severity];
+        const last = device.lastEvent;
+        if (
+          enteringLimit ||
+          !last ||
+          reading.ts - last.ts >= this.config.eventHoldOffMs ||
+          reading.ts < last.ts ||
+          rank > last.rank
+        ) {
+          device.lastEvent = { ts: reading.ts, rank };
+          this.sendEvent(device, reading.ts, score, enteringLimit ? 'critical' : severity, reading.values);
+        } else this.counters.eventsHeld++;
       }
       if (severity === 'critical' || limit) {
         this.actuate(device, now, reading.ts, score, severity, limit);

@@ -26,6 +26,13 @@ export const EdgeConfigSchema = z.strictObject({
   /** Lowest severity sent to the cloud as an anomaly event. */
   eventMinSeverity: z.enum(['warning', 'critical']).default('warning'),
   /**
+   * After an event, a device's further anomalies within this time (ms) are sent only when their
+   * severity is higher: one event per episode, and one more on escalation. A value climbing far
+   * beyond anything learned scores higher with every new record, which would otherwise be an
+   * event per reading. Each window's aggregates still count every anomalous reading.
+   */
+  eventHoldOffMs: z.number().int().min(0).default(60_000),
+  /**
    * Detector settings (core/detector DetectorConfig overrides); a change restarts learning.
    * The edge grades severity more strictly than the cloud by default: its critical alarms stop
    * machines locally, so a false alarm costs production, and a healthy rotating machine's work

@@ -165,6 +165,63 @@ describe('AnomalyDetectorComponent', () => {
     expect(event.ts).toBe(command.params.readingTs);
   });
 
+  it('when an alarm lasts, one event per episode goes out and the rest are held, yet counted in the aggregates', async () => {
+    // A bearing temperature steady for 50 minutes, then climbing far beyond anything seen for
+    // 10 minutes: a far-out climb scores higher with each new record.
+    function* climb() {
+      let seq = 0;
+      for (let t = 0; t < 3600; t += 10) {
+        const readings = Array.from({ length: 10 }, (_, i) => {
+          const s = t + i;
+          const base = 45 + Math.sin(s / 7) * 0.5 + ((s * 7919) % 13) / 26;
+          return { ts: T0 + s * 1000, values: { bearing_temp_c: s < 3000 ? base : base + (s - 3000) * 0.1 } };
+        });
+        const body = {
+          schema: TELEMETRY_SCHEMA_VERSION,
+          deviceId: 'pump-1',
+          site: 'plant-1',
+          seq: seq++,
+          units: { bearing_temp_c: 'degC' },
+          readings,
+        };
+        yield {
+          topic: telemetryTopic('plant-1', 'pump-1'),
+          payload: JSON.stringify(body),
+          lastTs: T0 + (t + 9) * 1000,
+        };
+      }
+    }
+    const run = async (config: unknown) => {
+      transport = new LoopbackTransport();
+      rmSync(dir, { recursive: true, force: true });
+      const c = make(config);
+      await c.start();
+      await feed(c, climb());
+      await c.stop();
+      return {
+        events: cloud('events'),
+        stats: c.stats(),
+        anomalous: cloud('aggregates').reduce((n, a) => n + a.anomalies, 0),
+      };
+    };
+    const every = await run({ safetyLimits: {}, eventHoldOffMs: 0 });
+    const held = await run({ safetyLimits: {} });
+
+    // Without a hold-off the climb sends an event for many of its readings.
+    expect(every.events.length).toBe(every.anomalous);
+    expect(every.events.length).toBeGreaterThan(20);
+    // With it: an event per minute at most, or one on escalation; every anomalous reading counted.
+    expect(held.anomalous).toBe(every.anomalous);
+    expect(held.events.length).toBeGreaterThanOrEqual(1);
+    expect(held.events.length).toBeLessThanOrEqual(12);
+    expect(held.stats.events + held.stats.eventsHeld).toBe(held.anomalous);
+    for (let i = 1; i < held.events.length; i++) {
+      const gap = held.events[i].ts - held.events[i - 1].ts;
+      const escalated = held.events[i].severity === 'critical' && held.events[i - 1].severity === 'warning';
+      expect(gap >= 60_000 || escalated).toBe(true);
+    }
+  });
+
   it('when a device replays messages it already sent, they are skipped by (device, seq)', async () => {
     const c = make();
     await c.start();
