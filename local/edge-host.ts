@@ -1,9 +1,10 @@
 import * as path from 'node:path';
 import type { EventLoopUtilization } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { topicMatches } from '../core/topics';
 import type { AnomalyDetectorStats } from '../greengrass/anomaly-detector/component';
 import type { InboundMessage } from './broker';
+import { CrossingBatch, type PackedMessages, startTsWorker, stopWorker } from './threads';
 
 export interface EdgeWorkerData {
   readonly stateDir: string;
@@ -17,7 +18,7 @@ export type EdgeToHost =
   | { type: 'publish'; id: number; topic: string; payload: string; cloud: boolean };
 
 export type HostToEdge =
-  | { type: 'deliver'; topics: string[]; lengths: number[]; bytes: ArrayBuffer }
+  | { type: 'deliver'; batch: PackedMessages }
   | { type: 'settled'; id: number; error?: string }
   | { type: 'stop' };
 
@@ -31,17 +32,12 @@ export interface EdgeHostOptions {
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
-/** Local messages reach the component at most this long after the broker took them. */
-const DELIVERY_MS = 4;
-/** …or as soon as this many are waiting. */
-const DELIVERY_MAX = 1000;
-
 /**
  * Runs the edge component (`local/edge-worker.ts`) on a thread of its own, so the gateway's
  * detectors do not share the broker's event loop — as on a real site, where the Greengrass
  * core is another machine. The host is the component's nucleus: {@link offer} hands it the
  * messages its subscriptions match (gathered over a few milliseconds, payloads packed into one
- * transferred buffer), and its publishes go out through {@link EdgeHostOptions.publish}. The
+ * transferred buffer: {@link CrossingBatch}), and its publishes go out through {@link EdgeHostOptions.publish}. The
  * thread loads TypeScript through tsx, as the runtime itself does.
  */
 export class EdgeHost {
@@ -49,9 +45,9 @@ export class EdgeHost {
   private stopped: Promise<void> | undefined;
   private readonly filters = new Map<string, number>();
   private readonly matches = new Map<string, boolean>();
-  private topics: string[] = [];
-  private chunks: Uint8Array[] = [];
-  private bytes = 0;
+  private readonly crossing = new CrossingBatch<undefined>((batch) =>
+    this.worker.postMessage({ type: 'deliver', batch } satisfies HostToEdge, [batch.bytes]),
+  );
 
   private constructor(
     private readonly worker: Worker,
@@ -61,12 +57,7 @@ export class EdgeHost {
   static start(options: EdgeHostOptions): Promise<EdgeHost> {
     const entry = path.join(__dirname, 'edge-worker.ts');
     const data: EdgeWorkerData = { stateDir: options.stateDir };
-    const worker = new Worker(
-      `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(entry)});`,
-      // A larger young generation: the component allocates a little for every reading, and
-      // fewer, larger scavenges cost less in all.
-      { eval: true, workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 96 } },
-    );
+    const worker = startTsWorker(entry, data);
     const host = new EdgeHost(worker, options);
     return new Promise((resolve, reject) => {
       worker.on('message', (m: EdgeToHost) => {
@@ -130,11 +121,7 @@ export class EdgeHost {
   /** A message the broker took: handed to the component when one of its subscriptions matches. */
   offer(m: InboundMessage): void {
     if (this.stopped || !this.wants(m.topic)) return;
-    if (this.topics.length === 0) setTimeout(() => this.flush(), DELIVERY_MS);
-    else if (this.topics.length >= DELIVERY_MAX - 1) setImmediate(() => this.flush());
-    this.topics.push(m.topic);
-    this.chunks.push(m.payload);
-    this.bytes += m.payload.byteLength;
+    this.crossing.add(m.topic, m.payload, undefined);
   }
 
   private wants(topic: string): boolean {
@@ -145,24 +132,6 @@ export class EdgeHost {
       this.matches.set(topic, wanted);
     }
     return wanted;
-  }
-
-  private flush(): void {
-    if (this.topics.length === 0) return;
-    const packed = new Uint8Array(this.bytes);
-    const lengths = new Array<number>(this.chunks.length);
-    let offset = 0;
-    for (let i = 0; i < this.chunks.length; i++) {
-      const c = this.chunks[i]!;
-      packed.set(c, offset);
-      lengths[i] = c.byteLength;
-      offset += c.byteLength;
-    }
-    const message: HostToEdge = { type: 'deliver', topics: this.topics, lengths, bytes: packed.buffer };
-    this.worker.postMessage(message, [packed.buffer]);
-    this.topics = [];
-    this.chunks = [];
-    this.bytes = 0;
   }
 
   /** The thread's event-loop utilization so far (cumulative; Node's `EventLoopUtilization`). */
@@ -177,20 +146,13 @@ export class EdgeHost {
 
   /** Hands over what is waiting, drains the component (its last windows and events go out) and ends the thread. */
   stop(): Promise<void> {
-    this.flush();
-    this.stopped ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(() => void this.worker.terminate().then(() => resolve()), 10_000);
-      this.worker.on('message', (m: EdgeToHost) => {
-        if (m.type !== 'stopped') return;
-        clearTimeout(timer);
-        void this.worker.terminate().then(() => resolve());
-      });
-      this.worker.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.worker.postMessage({ type: 'stop' } satisfies HostToEdge);
-    });
+    this.crossing.flush();
+    this.stopped ??= stopWorker<EdgeToHost>(
+      this.worker,
+      { type: 'stop' } satisfies HostToEdge,
+      (m) => m.type === 'stopped',
+      10_000,
+    );
     return this.stopped;
   }
 }

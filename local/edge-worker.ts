@@ -5,34 +5,25 @@
  * cloud), as IPC does on a core. Started by {@link EdgeHost}; `stop` drains it and ends the thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { topicMatches } from '../core/topics';
 import { AnomalyDetectorComponent } from '../greengrass/anomaly-detector/component';
+import { type Handler, TopicHandlers } from '../greengrass/anomaly-detector/topic-handlers';
 import type { EdgeTransport, Unsubscribe } from '../greengrass/anomaly-detector/transport';
 import type { EdgeToHost, EdgeWorkerData, HostToEdge } from './edge-host';
+import { type PackedMessages, unpack } from './threads';
 
 const port = parentPort!;
 const data = workerData as EdgeWorkerData;
 const post = (m: EdgeToHost) => port.postMessage(m);
 
-type Handler = (topic: string, payload: Buffer) => void;
-
 /** The component's transport over the thread's message port, to the host acting as the nucleus. */
 class NucleusTransport implements EdgeTransport {
-  private readonly handlers = new Set<{ filter: string; handler: Handler }>();
-  private readonly routes = new Map<string, { filter: string; handler: Handler }[]>();
+  private readonly handlers = new TopicHandlers();
   private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private nextId = 0;
 
   /** A batch of local messages from the host. */
-  deliver(topics: readonly string[], lengths: readonly number[], bytes: ArrayBuffer): void {
-    const all = Buffer.from(bytes);
-    let offset = 0;
-    for (let i = 0; i < topics.length; i++) {
-      const topic = topics[i]!;
-      const payload = all.subarray(offset, offset + lengths[i]!);
-      offset += lengths[i]!;
-      for (const h of this.handlersFor(topic)) h.handler(topic, payload);
-    }
+  deliver(batch: PackedMessages): void {
+    for (const { topic, payload } of unpack(batch)) this.handlers.deliver(topic, payload);
   }
 
   settle(id: number, error?: string): void {
@@ -40,16 +31,6 @@ class NucleusTransport implements EdgeTransport {
     this.waiting.delete(id);
     if (error === undefined) w?.resolve();
     else w?.reject(new Error(error));
-  }
-
-  private handlersFor(topic: string): { filter: string; handler: Handler }[] {
-    let route = this.routes.get(topic);
-    if (!route) {
-      route = [...this.handlers].filter((h) => topicMatches(h.filter, topic));
-      if (this.routes.size >= 10_000) this.routes.clear();
-      this.routes.set(topic, route);
-    }
-    return route;
   }
 
   private request(m: Extract<EdgeToHost, { id: number }>): Promise<void> {
@@ -60,15 +41,11 @@ class NucleusTransport implements EdgeTransport {
   }
 
   async subscribeLocal(filter: string, onMessage: Handler): Promise<Unsubscribe> {
-    const entry = { filter, handler: onMessage };
-    this.handlers.add(entry);
-    this.routes.clear();
+    const entry = this.handlers.add(filter, onMessage);
     await this.request({ type: 'subscribe', id: this.nextId++, filter });
     return async () => {
-      this.handlers.delete(entry);
-      this.routes.clear();
-      if (![...this.handlers].some((h) => h.filter === filter))
-        await this.request({ type: 'unsubscribe', id: this.nextId++, filter });
+      entry.remove();
+      await this.request({ type: 'unsubscribe', id: this.nextId++, filter });
     };
   }
 
@@ -86,7 +63,6 @@ class NucleusTransport implements EdgeTransport {
 
   async close(): Promise<void> {
     this.handlers.clear();
-    this.routes.clear();
   }
 }
 
@@ -94,7 +70,7 @@ async function main(): Promise<void> {
   const transport = new NucleusTransport();
   let stopping = false;
   port.on('message', (m: HostToEdge) => {
-    if (m.type === 'deliver') transport.deliver(m.topics, m.lengths, m.bytes);
+    if (m.type === 'deliver') transport.deliver(m.batch);
     else if (m.type === 'settled') transport.settle(m.id, m.error);
     else if (m.type === 'stop' && !stopping) {
       stopping = true;

@@ -1,17 +1,9 @@
 import * as path from 'node:path';
 import type { EventLoopUtilization } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { AnomalyEvent } from '../core/events';
 import type { InboundMessage } from './broker';
-
-/**
- * Messages cross to the thread at most this long after the broker took them: a crossing costs
- * both threads a fixed amount, so gathering a few milliseconds' worth is cheaper than one per
- * turn of the event loop at moderate rates, and adds little to the latency.
- */
-const CROSSING_MS = 4;
-/** …or as soon as this many are waiting. */
-const CROSSING_MAX = 1000;
+import { CrossingBatch, type PackedMessages, startTsWorker, stopWorker } from './threads';
 
 export interface PipelineWorkerData {
   /** The runtime's SQLite file; the thread opens its own connection. */
@@ -41,14 +33,7 @@ export interface PipelineProgress {
 }
 
 export type HostToPipeline =
-  | {
-      type: 'messages';
-      topics: string[];
-      clientIds: string[];
-      receivedAt: number[];
-      lengths: number[];
-      bytes: ArrayBuffer;
-    }
+  | { type: 'messages'; batch: PackedMessages; clientIds: string[]; receivedAt: number[] }
   | { type: 'stop' };
 
 export type PipelineToHost =
@@ -76,14 +61,18 @@ export interface PipelineHostOptions {
  * writes, the stream path's scoring and the event router (`local/pipeline-worker.ts`) — on a
  * thread of its own, so that it does not share the broker's event loop. Messages taken within a few
  * milliseconds cross to the thread in one message, their payloads packed into one
- * transferred buffer (see {@link CROSSING_MS}).
+ * transferred buffer ({@link CrossingBatch}).
  */
 export class PipelineHost {
-  private topics: string[] = [];
-  private clientIds: string[] = [];
-  private receivedAt: number[] = [];
-  private chunks: Uint8Array[] = [];
-  private bytes = 0;
+  private readonly crossing = new CrossingBatch<{ clientId: string; receivedAt: number }>((batch, extras) => {
+    const message: HostToPipeline = {
+      type: 'messages',
+      batch,
+      clientIds: extras.map((e) => e.clientId),
+      receivedAt: extras.map((e) => e.receivedAt),
+    };
+    this.worker.postMessage(message, [batch.bytes]);
+  });
   private sent = 0;
   private dispatched = 0;
   private put = 0;
@@ -106,12 +95,7 @@ export class PipelineHost {
       batchWindowMs: options.batchWindowMs ?? 20,
       reportStoredTimes: options.reportStoredTimes ?? false,
     };
-    const worker = new Worker(
-      `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(entry)});`,
-      // A larger young generation: the thread allocates a little for every record, and fewer,
-      // larger scavenges cost less in all.
-      { eval: true, workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 96 } },
-    );
+    const worker = startTsWorker(entry, data);
     const host = new PipelineHost(worker, options);
     return new Promise((resolve, reject) => {
       worker.on('message', (m: PipelineToHost) => {
@@ -154,44 +138,11 @@ export class PipelineHost {
     }
   }
 
-  /** Hands one message over to the rules; it crosses to the thread this turn. */
+  /** Hands one message over to the rules; it crosses to the thread within a few milliseconds. */
   dispatch(m: InboundMessage): void {
     if (this.stopped) throw new Error('the pipeline is stopped');
-    if (this.topics.length === 0) setTimeout(() => this.flush(), CROSSING_MS);
-    else if (this.topics.length >= CROSSING_MAX - 1) setImmediate(() => this.flush());
-    this.topics.push(m.topic);
-    this.clientIds.push(m.clientId);
-    this.receivedAt.push(m.receivedAt);
-    this.chunks.push(m.payload);
-    this.bytes += m.payload.byteLength;
+    this.crossing.add(m.topic, m.payload, { clientId: m.clientId, receivedAt: m.receivedAt });
     this.sent++;
-  }
-
-  private flush(): void {
-    if (this.topics.length === 0) return;
-    const packed = new Uint8Array(this.bytes);
-    const lengths = new Array<number>(this.chunks.length);
-    let offset = 0;
-    for (let i = 0; i < this.chunks.length; i++) {
-      const c = this.chunks[i]!;
-      packed.set(c, offset);
-      lengths[i] = c.byteLength;
-      offset += c.byteLength;
-    }
-    const message: HostToPipeline = {
-      type: 'messages',
-      topics: this.topics,
-      clientIds: this.clientIds,
-      receivedAt: this.receivedAt,
-      lengths,
-      bytes: packed.buffer,
-    };
-    this.worker.postMessage(message, [packed.buffer]);
-    this.topics = [];
-    this.clientIds = [];
-    this.receivedAt = [];
-    this.chunks = [];
-    this.bytes = 0;
   }
 
   /** Messages handed over and not yet through the rules, and records still in the stream. */
@@ -222,20 +173,13 @@ export class PipelineHost {
 
   /** Lets what is queued finish, closes the thread's store connection and ends the thread. */
   stop(): Promise<void> {
-    this.flush();
-    this.stopped ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(() => void this.worker.terminate().then(() => resolve()), 15_000);
-      this.worker.on('message', (m: PipelineToHost) => {
-        if (m.type !== 'stopped') return;
-        clearTimeout(timer);
-        void this.worker.terminate().then(() => resolve());
-      });
-      this.worker.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.worker.postMessage({ type: 'stop' } satisfies HostToPipeline);
-    });
+    this.crossing.flush();
+    this.stopped ??= stopWorker<PipelineToHost>(
+      this.worker,
+      { type: 'stop' } satisfies HostToPipeline,
+      (m) => m.type === 'stopped',
+      15_000,
+    );
     return this.stopped;
   }
 

@@ -17,6 +17,7 @@ import type { HostToPipeline, PipelineProgress, PipelineToHost, PipelineWorkerDa
 import { LocalRulesEngine } from './rules-engine';
 import { openLocalStore } from './store';
 import { LocalStream } from './stream';
+import { unpack } from './threads';
 import { CoalescingTelemetryStore } from './write-coalescer';
 
 const port = parentPort!;
@@ -182,17 +183,8 @@ async function stop(): Promise<void> {
 
 port.on('message', (m: HostToPipeline) => {
   if (m.type === 'messages') {
-    const bytes = Buffer.from(m.bytes);
-    let offset = 0;
-    for (let i = 0; i < m.topics.length; i++) {
-      const end = offset + m.lengths[i]!;
-      void dispatch({
-        topic: m.topics[i]!,
-        clientId: m.clientIds[i]!,
-        receivedAt: m.receivedAt[i]!,
-        payload: bytes.subarray(offset, end),
-      });
-      offset = end;
+    for (const { index, topic, payload } of unpack(m.batch)) {
+      void dispatch({ topic, payload, clientId: m.clientIds[index]!, receivedAt: m.receivedAt[index]! });
     }
   } else if (m.type === 'stop') {
     void stop();

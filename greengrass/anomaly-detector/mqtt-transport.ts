@@ -1,5 +1,5 @@
 import mqtt from 'mqtt';
-import { topicMatches } from '../../core/topics';
+import { type Handler, TopicHandlers } from './topic-handlers';
 import type { EdgeTransport, Unsubscribe } from './transport';
 
 export interface MqttTransportOptions {
@@ -15,22 +15,16 @@ export interface MqttTransportOptions {
   readonly clientId?: string;
 }
 
-type Handler = (topic: string, payload: Buffer) => void;
-
 /** The transport over MQTT (MQTT.js): for running the component against a broker, off Greengrass. */
 export class MqttTransport implements EdgeTransport {
   private readonly local: mqtt.MqttClient;
   private readonly cloud: mqtt.MqttClient;
-  private readonly handlers = new Set<{ filter: string; handler: Handler }>();
-  /** The handlers each topic goes to: sensors publish on a few topics, again and again. */
-  private readonly routes = new Map<string, { filter: string; handler: Handler }[]>();
+  private readonly handlers = new TopicHandlers();
 
   private constructor(options: MqttTransportOptions) {
     const id = options.clientId ?? 'aiot-edge';
     this.local = mqtt.connect(options.localUrl, { clientId: `${id}-local`, reconnectPeriod: 500 });
-    this.local.on('message', (topic, payload) => {
-      for (const h of this.handlersFor(topic)) h.handler(topic, payload);
-    });
+    this.local.on('message', (topic, payload) => this.handlers.deliver(topic, payload));
     this.cloud =
       options.cloudUrl && options.cloudUrl !== options.localUrl
         ? mqtt.connect(options.cloudUrl, { clientId: `${id}-cloud`, reconnectPeriod: 500 })
@@ -46,28 +40,14 @@ export class MqttTransport implements EdgeTransport {
     return t;
   }
 
-  private handlersFor(topic: string): { filter: string; handler: Handler }[] {
-    let route = this.routes.get(topic);
-    if (!route) {
-      route = [...this.handlers].filter((h) => topicMatches(h.filter, topic));
-      if (this.routes.size >= 10_000) this.routes.clear();
-      this.routes.set(topic, route);
-    }
-    return route;
-  }
-
   async subscribeLocal(filter: string, onMessage: Handler): Promise<Unsubscribe> {
-    const entry = { filter, handler: onMessage };
-    this.handlers.add(entry);
-    this.routes.clear();
+    const entry = this.handlers.add(filter, onMessage);
     // MQTT.js restores its subscriptions after a reconnection. QoS 0: the session is clean, so a
     // broken connection loses what was in flight at QoS 1 as well; on a live one nothing is lost,
     // and the broker is spared an acknowledgement and a stored packet per message.
     await this.local.subscribeAsync(filter, { qos: 0 });
     return async () => {
-      this.handlers.delete(entry);
-      this.routes.clear();
-      if (![...this.handlers].some((h) => h.filter === filter)) await this.local.unsubscribeAsync(filter);
+      if (entry.remove().last) await this.local.unsubscribeAsync(filter);
     };
   }
 
