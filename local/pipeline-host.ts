@@ -187,3 +187,74 @@ export class PipelineHost {
     if (this.pending === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 }
+
+/**
+ * Several pipeline threads, each with its own share of the topics (so one device's messages
+ * always go to the same thread, in order), behind the one host's interface. Each thread writes
+ * on its own connection; SQLite takes their transactions one at a time.
+ */
+export class PipelineGroup {
+  private readonly byTopic = new Map<string, PipelineHost>();
+
+  private constructor(readonly threads: readonly PipelineHost[]) {}
+
+  static async start(
+    options: PipelineHostOptions & { reportStoredTimes?: boolean; threads: number },
+  ): Promise<PipelineGroup> {
+    const hosts: PipelineHost[] = [];
+    try {
+      for (let i = 0; i < Math.max(1, options.threads); i++) hosts.push(await PipelineHost.start(options));
+    } catch (e) {
+      await Promise.all(hosts.map((h) => h.stop()));
+      throw e;
+    }
+    return new PipelineGroup(hosts);
+  }
+
+  /** Hands one message over to the rules on its topic's thread. */
+  dispatch(m: InboundMessage): void {
+    this.threadOf(m.topic).dispatch(m);
+  }
+
+  private threadOf(topic: string): PipelineHost {
+    let host = this.byTopic.get(topic);
+    if (!host) {
+      // FNV-1a: a cheap, stable spread of topics over the threads.
+      let h = 0x811c9dc5;
+      for (let i = 0; i < topic.length; i++) h = Math.imul(h ^ topic.charCodeAt(i), 0x01000193);
+      host = this.threads[(h >>> 0) % this.threads.length]!;
+      if (this.byTopic.size >= 100_000) this.byTopic.clear();
+      this.byTopic.set(topic, host);
+    }
+    return host;
+  }
+
+  /** Messages handed over and not yet through the rules, and records still in the streams. */
+  get pending(): number {
+    return this.threads.reduce((n, t) => n + t.pending, 0);
+  }
+
+  /** Records the stream processor kept failing on (kept in the quarantine). */
+  get deadLetters(): number {
+    return this.threads.reduce((n, t) => n + t.deadLetters, 0);
+  }
+
+  /** Resolves once every message handed over so far is through the rules and out of the streams. */
+  async drained(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.drained()));
+  }
+
+  /** Called with each coalesced write's end time and its messages' newest reading times. */
+  onStored(listener: (at: number, times: readonly number[]) => void): void {
+    for (const t of this.threads) t.onStored(listener);
+  }
+
+  /** Each thread's event-loop utilization so far, by name (`pipeline-1`, …). */
+  eventLoops(): Record<string, EventLoopUtilization> {
+    return Object.fromEntries(this.threads.map((t, i) => [`pipeline-${i + 1}`, t.eventLoop()]));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.stop()));
+  }
+}

@@ -10,7 +10,7 @@ import type { AnomalyDetectorStats } from '../greengrass/anomaly-detector/compon
 import { connectExternalBroker, type InboundMessage, type MessageBus, startEmbeddedBroker } from './broker';
 import { type DetectionReport, detectionReport } from './detection';
 import { EdgeHost } from './edge-host';
-import { PipelineHost } from './pipeline-host';
+import { PipelineGroup } from './pipeline-host';
 import { LocalRulesEngine } from './rules-engine';
 import { localScenario } from './scenario';
 import { type LocalStore, openLocalStore } from './store';
@@ -34,7 +34,9 @@ export interface LocalRuntimeOptions {
   readonly mqttPort?: number;
   /** An external broker instead of the embedded one. */
   readonly brokerUrl?: string;
-  /** Report each stored message's newest reading time to {@link PipelineHost.onStored} (benchmarks). */
+  /** Threads running the pipeline behind the broker, each with its share of the devices. @default 2 */
+  readonly pipelineThreads?: number;
+  /** Report each stored message's newest reading time to {@link PipelineGroup.onStored} (benchmarks). */
   readonly reportStoredTimes?: boolean;
   /** Where the store, device queues and edge state live. @default '.aiot' */
   readonly dataDir?: string;
@@ -134,7 +136,7 @@ export class LocalRuntime {
     readonly options: LocalRuntimeOptions,
     readonly store: LocalStore,
     readonly bus: MessageBus,
-    readonly pipeline: PipelineHost,
+    readonly pipeline: PipelineGroup,
     readonly workflows: LocalWorkflows,
     readonly edge: EdgeHost,
     readonly web: WebServer,
@@ -177,7 +179,8 @@ export class LocalRuntime {
       // The rules, the stream, the stream processor, the store's writes, the stream path's own
       // scoring and the event router run on a thread of their own, on their own connection to
       // the store's file; anomalies come back here to start their workflows.
-      const pipeline = await PipelineHost.start({
+      const pipeline = await PipelineGroup.start({
+        threads: options.pipelineThreads ?? 2,
         dbFile,
         stage,
         batchWindowMs: 20,

@@ -1,4 +1,4 @@
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database, Statement, Transaction } from 'better-sqlite3';
 import type { RejectedRecord, TelemetryRecord, TelemetryStore, WriteResult } from '../../core/store';
 import {
   DEVICE_ID_PATTERN,
@@ -48,7 +48,7 @@ export class SqliteTelemetryStore implements TelemetryStore {
   private readonly insertReading: Statement;
   private readonly findReading: Statement<[string, number], StoredReading>;
   private readonly upsertDevice: Statement;
-  private readonly writeBatch: (records: readonly TelemetryRecord[]) => WriteResult;
+  private readonly writeBatch: Transaction<(records: readonly TelemetryRecord[]) => WriteResult>;
 
   constructor(db: Database) {
     this.insertReading = db.prepare(
@@ -72,7 +72,9 @@ export class SqliteTelemetryStore implements TelemetryStore {
   }
 
   async write(records: readonly TelemetryRecord[]): Promise<WriteResult> {
-    return this.writeBatch(records);
+    // IMMEDIATE: the write lock is taken at the start, so a second writer on the file (another
+    // pipeline thread) waits for it under the busy timeout instead of failing mid-transaction.
+    return this.writeBatch.immediate(records);
   }
 
   private writeAll(records: readonly TelemetryRecord[]): WriteResult {

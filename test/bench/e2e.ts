@@ -189,7 +189,7 @@ async function endToEnd(rate: number) {
       before = rt.counters.published;
       account = cpuAccount(() => ({
         main: performance.eventLoopUtilization(),
-        pipeline: rt.pipeline.eventLoop(),
+        ...rt.pipeline.eventLoops(),
         edge: rt.edge.eventLoop(),
       }));
     });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { AnomalyEvent } from '../../../core/events';
 import type { InboundMessage } from '../../../local/broker';
-import { PipelineHost, type PipelineProgress } from '../../../local/pipeline-host';
+import { PipelineGroup, PipelineHost, type PipelineProgress } from '../../../local/pipeline-host';
 import { openLocalStore } from '../../../local/store';
 
 const emptyProgress = (): PipelineProgress => ({
@@ -123,5 +123,41 @@ describe('PipelineHost', () => {
     await host.stop();
     expect(stored).toBe(20);
     expect(() => host.dispatch(telemetry('dev-0', 99, t0))).toThrow('the pipeline is stopped');
+  });
+
+  it('when a group of threads shares the devices, each stores its share on the one file and nothing is lost', async () => {
+    const dbFile = path.join(dir, 'aiot.db');
+    const mainStore = openLocalStore(dbFile);
+    let stored = 0;
+    const group = await PipelineGroup.start({
+      threads: 2,
+      dbFile,
+      stage: 'local',
+      batchWindowMs: 2,
+      onProgress: (p) => {
+        stored += p.stored;
+      },
+      onAnomaly: () => {},
+      log: () => {},
+    });
+    try {
+      const t0 = Date.UTC(2026, 10, 24, 12);
+      for (let seq = 0; seq < 400; seq++) group.dispatch(telemetry(`dev-${seq % 8}`, seq, t0 + seq * 1000));
+      await group.drained();
+      expect(group.pending).toBe(0);
+      expect(stored).toBe(400);
+      expect(Object.keys(group.eventLoops())).toEqual(['pipeline-1', 'pipeline-2']);
+      const rows = mainStore.db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number };
+      expect(rows.n).toBe(400);
+      const devices = mainStore.db
+        .prepare('SELECT device_id, readings, last_seq FROM devices ORDER BY device_id')
+        .all();
+      expect(devices).toEqual(
+        Array.from({ length: 8 }, (_, d) => ({ device_id: `dev-${d}`, readings: 50, last_seq: 392 + d })),
+      );
+    } finally {
+      await group.stop();
+      mainStore.close();
+    }
   });
 });
