@@ -30,7 +30,7 @@ const opts = new Command()
   .option('--seconds <n>', 'seconds of load per run', '15')
   .option(
     '--warmup <n>',
-    'seconds at the start of each run left out of the figures (a fresh runtime: three threads compiling their hot code)',
+    'seconds at the start of each run left out of the figures (a fresh runtime: its threads compiling their hot code)',
     '5',
   )
   .option('--readings <n>', 'readings per message', '1')
