@@ -177,8 +177,9 @@ export class LocalRuntime {
         if (started.started) count('workflowsStarted');
       };
       // The rules, the stream, the stream processor, the store's writes, the stream path's own
-      // scoring and the event router run on a thread of their own, on their own connection to
-      // the store's file; anomalies come back here to start their workflows.
+      // scoring and the event router run on threads of their own (each for its share of the
+      // devices), on their own connections to the store's file; anomalies come back here to
+      // start their workflows.
       const pipeline = await PipelineGroup.start({
         threads: options.pipelineThreads ?? 2,
         dbFile,
@@ -197,7 +198,7 @@ export class LocalRuntime {
       cleanup.push(() => pipeline.stop());
 
       // Compiled here as well, so that an unsupported construct stops the runtime at start-up,
-      // and to tell which messages are for the pipeline; they run on the pipeline's thread.
+      // and to tell which messages are for the pipeline; they run on the pipeline threads.
       const rules = new LocalRulesEngine(stage);
 
       bus.onRefused((m) => {
