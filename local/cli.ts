@@ -57,6 +57,12 @@ export function registerLocalCommands(program: Command): void {
       'a fleet scenario (see device/scenarios/demo.json) instead of the default fleet',
     )
     .option('--data <dir>', 'where the store, device queues and edge state live', '.aiot')
+    .option(
+      '--pipeline-threads <n>',
+      'threads running the rules, stream, stream processor and store writes, each for its share of the devices',
+      int('--pipeline-threads', 1, 16),
+      2,
+    )
     .action(async (o) => {
       const tty = process.stdout.isTTY;
       const log = (level: string, message: string) => {
@@ -74,6 +80,7 @@ export function registerLocalCommands(program: Command): void {
         mqttPort: o.mqttPort,
         brokerUrl: o.broker,
         dataDir: o.data,
+        pipelineThreads: o.pipelineThreads,
         log,
       });
       const s = rt.status();
