@@ -85,6 +85,34 @@ export function topicMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
+/**
+ * A decision about topics, made once per topic: a fleet publishes on a few topics per device,
+ * again and again. Bounded: past `size` topics it starts afresh.
+ */
+export class TopicMemo<T> {
+  private readonly decided = new Map<string, T>();
+
+  constructor(
+    private readonly decide: (topic: string) => T,
+    private readonly size = 50_000,
+  ) {}
+
+  get(topic: string): T {
+    let value = this.decided.get(topic);
+    if (value === undefined) {
+      value = this.decide(topic);
+      if (this.decided.size >= this.size) this.decided.clear();
+      this.decided.set(topic, value);
+    }
+    return value;
+  }
+
+  /** Forgets every decision (what they depend on has changed). */
+  clear(): void {
+    this.decided.clear();
+  }
+}
+
 /** True when the device `deviceId` may publish on `topic` (Basic Ingest included). */
 export function devicePublishAllowed(deviceId: string, topic: string): boolean {
   const target = splitBasicIngest(topic)?.topic ?? topic;

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
-import { topicMatches } from '../core/topics';
+import { TopicMemo, topicMatches } from '../core/topics';
 import type { AnomalyDetectorStats } from '../greengrass/anomaly-detector/component';
 import type { InboundMessage } from './broker';
 import { CrossingBatch, type PackedMessages, startTsWorker, stopWorker } from './threads';
@@ -44,7 +44,10 @@ export class EdgeHost {
   private latest: AnomalyDetectorStats | undefined;
   private stopped: Promise<void> | undefined;
   private readonly filters = new Map<string, number>();
-  private readonly matches = new Map<string, boolean>();
+  /** Whether any of the component's subscriptions matches a topic. */
+  private readonly wanted = new TopicMemo((topic) =>
+    [...this.filters.keys()].some((f) => topicMatches(f, topic)),
+  );
   private readonly crossing = new CrossingBatch<undefined>((batch) =>
     this.worker.postMessage({ type: 'deliver', batch } satisfies HostToEdge, [batch.bytes]),
   );
@@ -90,14 +93,14 @@ export class EdgeHost {
         break;
       case 'subscribe':
         this.filters.set(m.filter, (this.filters.get(m.filter) ?? 0) + 1);
-        this.matches.clear();
+        this.wanted.clear();
         this.settle(m.id);
         break;
       case 'unsubscribe': {
         const n = (this.filters.get(m.filter) ?? 1) - 1;
         if (n > 0) this.filters.set(m.filter, n);
         else this.filters.delete(m.filter);
-        this.matches.clear();
+        this.wanted.clear();
         this.settle(m.id);
         break;
       }
@@ -120,18 +123,8 @@ export class EdgeHost {
 
   /** A message the broker took: handed to the component when one of its subscriptions matches. */
   offer(m: InboundMessage): void {
-    if (this.stopped || !this.wants(m.topic)) return;
+    if (this.stopped || !this.wanted.get(m.topic)) return;
     this.crossing.add(m.topic, m.payload, undefined);
-  }
-
-  private wants(topic: string): boolean {
-    let wanted = this.matches.get(topic);
-    if (wanted === undefined) {
-      wanted = [...this.filters.keys()].some((f) => topicMatches(f, topic));
-      if (this.matches.size >= 50_000) this.matches.clear();
-      this.matches.set(topic, wanted);
-    }
-    return wanted;
   }
 
   /** The thread's event-loop utilization so far (cumulative; Node's `EventLoopUtilization`). */

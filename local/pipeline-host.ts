@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import type { AnomalyEvent } from '../core/events';
+import { TopicMemo } from '../core/topics';
 import type { InboundMessage } from './broker';
 import { CrossingBatch, type PackedMessages, startTsWorker, stopWorker } from './threads';
 
@@ -194,7 +195,12 @@ export class PipelineHost {
  * on its own connection; SQLite takes their transactions one at a time.
  */
 export class PipelineGroup {
-  private readonly byTopic = new Map<string, PipelineHost>();
+  /** FNV-1a of the topic: a cheap, stable spread of topics over the threads. */
+  private readonly byTopic = new TopicMemo((topic) => {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < topic.length; i++) h = Math.imul(h ^ topic.charCodeAt(i), 0x01000193);
+    return this.threads[(h >>> 0) % this.threads.length]!;
+  }, 100_000);
 
   private constructor(readonly threads: readonly PipelineHost[]) {}
 
@@ -213,20 +219,7 @@ export class PipelineGroup {
 
   /** Hands one message over to the rules on its topic's thread. */
   dispatch(m: InboundMessage): void {
-    this.threadOf(m.topic).dispatch(m);
-  }
-
-  private threadOf(topic: string): PipelineHost {
-    let host = this.byTopic.get(topic);
-    if (!host) {
-      // FNV-1a: a cheap, stable spread of topics over the threads.
-      let h = 0x811c9dc5;
-      for (let i = 0; i < topic.length; i++) h = Math.imul(h ^ topic.charCodeAt(i), 0x01000193);
-      host = this.threads[(h >>> 0) % this.threads.length]!;
-      if (this.byTopic.size >= 100_000) this.byTopic.clear();
-      this.byTopic.set(topic, host);
-    }
-    return host;
+    this.byTopic.get(m.topic).dispatch(m);
   }
 
   /** Messages handed over and not yet through the rules, and records still in the streams. */

@@ -1,9 +1,7 @@
 import { type CompiledRule, compileRule, compileTemplate, type RuleInput, runRule } from '../core/iot-sql';
 import { RULES, type RuleId, ruleName } from '../core/rules';
-import { splitBasicIngest, topicMatches } from '../core/topics';
+import { splitBasicIngest, TopicMemo, topicMatches } from '../core/topics';
 import type { InboundMessage } from './broker';
-
-const TAKES_CACHE_SIZE = 50_000;
 
 /** What a rule's action does locally (Kinesis PutRecord, a Lambda invoke, …). */
 export interface LocalRuleActions {
@@ -38,8 +36,10 @@ export interface RuleDispatch {
  */
 export class LocalRulesEngine {
   private readonly rules: LoadedRule[];
-  /** A fleet publishes on a few topics per device, again and again: each is decided once. */
-  private readonly taken = new Map<string, boolean>();
+  private readonly taken = new TopicMemo(
+    (topic) =>
+      splitBasicIngest(topic) !== undefined || this.rules.some((r) => topicMatches(r.compiled.from, topic)),
+  );
 
   /** Without actions, the engine only tells which messages its rules are for ({@link takes}). */
   constructor(
@@ -62,14 +62,7 @@ export class LocalRulesEngine {
    * topic): decided where the broker hands a message over, before any rule runs.
    */
   takes(topic: string): boolean {
-    let taken = this.taken.get(topic);
-    if (taken === undefined) {
-      taken =
-        splitBasicIngest(topic) !== undefined || this.rules.some((r) => topicMatches(r.compiled.from, topic));
-      if (this.taken.size >= TAKES_CACHE_SIZE) this.taken.clear();
-      this.taken.set(topic, taken);
-    }
-    return taken;
+    return this.taken.get(topic);
   }
 
   /** Runs every rule the message is for and their actions; action failures go to the error action. */

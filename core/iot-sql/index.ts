@@ -11,7 +11,7 @@
  * Anything else is refused when the rule is compiled, with an error naming the construct, so a
  * rule the local runtime cannot evaluate faithfully stops it at start-up instead of misbehaving.
  */
-import { topicMatches } from '../topics';
+import { TopicMemo, topicMatches } from '../topics';
 
 export class UnsupportedSqlError extends Error {}
 export class RuleEvaluationError extends Error {}
@@ -341,22 +341,15 @@ function decode(payload: Uint8Array): { doc: unknown; error?: string } {
 }
 
 /** Topics seen per rule, matched once: a fleet publishes on a few topics per device, again and again. */
-const fromCache = new WeakMap<CompiledRule, Map<string, boolean>>();
-const FROM_CACHE_SIZE = 50_000;
+const fromCache = new WeakMap<CompiledRule, TopicMemo<boolean>>();
 
 function fromMatches(rule: CompiledRule, topic: string): boolean {
   let seen = fromCache.get(rule);
   if (!seen) {
-    seen = new Map();
+    seen = new TopicMemo((t) => topicMatches(rule.from, t));
     fromCache.set(rule, seen);
   }
-  let matches = seen.get(topic);
-  if (matches === undefined) {
-    matches = topicMatches(rule.from, topic);
-    if (seen.size >= FROM_CACHE_SIZE) seen.clear();
-    seen.set(topic, matches);
-  }
-  return matches;
+  return seen.get(topic);
 }
 
 /**

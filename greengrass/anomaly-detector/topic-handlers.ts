@@ -1,4 +1,4 @@
-import { topicMatches } from '../../core/topics';
+import { TopicMemo, topicMatches } from '../../core/topics';
 
 export type Handler = (topic: string, payload: Buffer) => void;
 
@@ -8,16 +8,17 @@ export type Handler = (topic: string, payload: Buffer) => void;
  */
 export class TopicHandlers {
   private readonly handlers = new Set<{ filter: string; handler: Handler }>();
-  private readonly routes = new Map<string, Handler[]>();
+  private readonly routes = new TopicMemo(
+    (topic) => [...this.handlers].filter((h) => topicMatches(h.filter, topic)).map((h) => h.handler),
+    10_000,
+  );
 
-  /** Adds a handler; returns whether it is the first for its filter (the broker must be told). */
-  add(filter: string, handler: Handler): { first: boolean; remove: () => { last: boolean } } {
-    const first = !this.has(filter);
+  /** Adds a handler; its `remove` says whether it was the last for its filter (the broker must be told). */
+  add(filter: string, handler: Handler): { remove: () => { last: boolean } } {
     const entry = { filter, handler };
     this.handlers.add(entry);
     this.routes.clear();
     return {
-      first,
       remove: () => {
         this.handlers.delete(entry);
         this.routes.clear();
@@ -28,13 +29,7 @@ export class TopicHandlers {
 
   /** Hands a message to every handler whose filter matches its topic. */
   deliver(topic: string, payload: Buffer): void {
-    let route = this.routes.get(topic);
-    if (!route) {
-      route = [...this.handlers].filter((h) => topicMatches(h.filter, topic)).map((h) => h.handler);
-      if (this.routes.size >= 10_000) this.routes.clear();
-      this.routes.set(topic, route);
-    }
-    for (const h of route) h(topic, payload);
+    for (const h of this.routes.get(topic)) h(topic, payload);
   }
 
   clear(): void {

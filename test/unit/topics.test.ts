@@ -6,6 +6,7 @@ import {
   deviceSubscribeAllowed,
   parseDeviceTopic,
   splitBasicIngest,
+  TopicMemo,
   telemetryTopic,
   topicMatches,
 } from '../../core/topics';
@@ -65,5 +66,23 @@ describe('topics', () => {
     expect(deviceSubscribeAllowed('d1', 'cmd/aiot/plant-a/+/+')).toBe(false);
     expect(deviceSubscribeAllowed('d1', 'cmd/aiot/#')).toBe(false);
     expect(deviceSubscribeAllowed('d1', 'dt/aiot/plant-a/d1/telemetry')).toBe(false);
+  });
+});
+
+describe('TopicMemo', () => {
+  it('when a topic comes again, answers without deciding again, and starts afresh past its size or when cleared', () => {
+    const decided: string[] = [];
+    const memo = new TopicMemo((topic) => {
+      decided.push(topic);
+      return topic.length;
+    }, 2);
+    expect([memo.get('a/b'), memo.get('a/b'), memo.get('c')]).toEqual([3, 3, 1]);
+    expect(decided).toEqual(['a/b', 'c']);
+    memo.get('d/e/f'); // the third topic: the memo was full, so it starts afresh
+    memo.get('a/b');
+    expect(decided).toEqual(['a/b', 'c', 'd/e/f', 'a/b']);
+    memo.clear();
+    memo.get('d/e/f');
+    expect(decided).toEqual(['a/b', 'c', 'd/e/f', 'a/b', 'd/e/f']);
   });
 });
