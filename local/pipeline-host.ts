@@ -33,6 +33,17 @@ export interface PipelineProgress {
   settled: number;
 }
 
+/** Nothing done yet. */
+export const emptyProgress = (): PipelineProgress => ({
+  stored: 0,
+  readingsStored: 0,
+  quarantined: 0,
+  deadLettered: 0,
+  dispatched: 0,
+  put: 0,
+  settled: 0,
+});
+
 export type HostToPipeline =
   | { type: 'messages'; batch: PackedMessages; clientIds: string[]; receivedAt: number[] }
   | { type: 'stop' };
@@ -78,7 +89,6 @@ export class PipelineHost {
   private dispatched = 0;
   private put = 0;
   private settled = 0;
-  private deadLettered = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly storedListeners: ((at: number, times: readonly number[]) => void)[] = [];
   private stopped: Promise<void> | undefined;
@@ -120,7 +130,6 @@ export class PipelineHost {
   private receive(m: PipelineToHost): void {
     switch (m.type) {
       case 'progress':
-        this.deadLettered += m.progress.deadLettered;
         this.options.onProgress(m.progress);
         this.dispatched += m.progress.dispatched;
         this.put += m.progress.put;
@@ -154,11 +163,6 @@ export class PipelineHost {
   /** The thread's event-loop utilization so far (cumulative; Node's `EventLoopUtilization`). */
   eventLoop(): EventLoopUtilization {
     return this.worker.performance.eventLoopUtilization();
-  }
-
-  /** Records the stream processor kept failing on (kept in the quarantine). */
-  get deadLetters(): number {
-    return this.deadLettered;
   }
 
   /** Resolves once every message handed over so far is through the rules and out of the stream. */
@@ -225,11 +229,6 @@ export class PipelineGroup {
   /** Messages handed over and not yet through the rules, and records still in the streams. */
   get pending(): number {
     return this.threads.reduce((n, t) => n + t.pending, 0);
-  }
-
-  /** Records the stream processor kept failing on (kept in the quarantine). */
-  get deadLetters(): number {
-    return this.threads.reduce((n, t) => n + t.deadLetters, 0);
   }
 
   /** Resolves once every message handed over so far is through the rules and out of the streams. */

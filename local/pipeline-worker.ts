@@ -13,7 +13,12 @@ import { makeCloudScoring } from '../lambda/shared/cloud-scoring';
 import { EndpointScorer } from '../lambda/shared/endpoint-scorer';
 import { makeHandler as makeStreamProcessor } from '../lambda/stream-processor/handler';
 import type { InboundMessage } from './broker';
-import type { HostToPipeline, PipelineProgress, PipelineToHost, PipelineWorkerData } from './pipeline-host';
+import {
+  emptyProgress,
+  type HostToPipeline,
+  type PipelineToHost,
+  type PipelineWorkerData,
+} from './pipeline-host';
 import { LocalRulesEngine } from './rules-engine';
 import { openLocalStore } from './store';
 import { LocalStream } from './stream';
@@ -26,21 +31,12 @@ const post = (m: PipelineToHost) => port.postMessage(m);
 
 const REPORT_MS = 10;
 const store = openLocalStore(data.dbFile);
-const progress: PipelineProgress = {
-  stored: 0,
-  readingsStored: 0,
-  quarantined: 0,
-  deadLettered: 0,
-  dispatched: 0,
-  put: 0,
-  settled: 0,
-};
+let progress = emptyProgress();
 let reportScheduled = false;
 const sendProgress = () => {
   reportScheduled = false;
-  post({ type: 'progress', progress: { ...progress } });
-  progress.stored = progress.readingsStored = progress.quarantined = progress.deadLettered = 0;
-  progress.dispatched = progress.put = progress.settled = 0;
+  post({ type: 'progress', progress });
+  progress = emptyProgress();
 };
 /** Progress goes out every few milliseconds, not per record (the host's counters lag that much). */
 const report = () => {
@@ -48,6 +44,12 @@ const report = () => {
   reportScheduled = true;
   setTimeout(sendProgress, REPORT_MS);
 };
+
+/** Keeps a message in the quarantine with its reason, and counts it. */
+async function quarantine(payload: Uint8Array, meta: Parameters<typeof quarantineItem>[1]): Promise<void> {
+  await store.quarantine.put([quarantineItem(payload, meta)]);
+  progress.quarantined++;
+}
 
 /** When asked (benchmarks), each stored message's newest reading time and when its write ended. */
 const telemetry: TelemetryStore = data.reportStoredTimes
@@ -96,15 +98,11 @@ const stream = new LocalStream((event) => streamProcessor(event), {
   // The dead-letter queue of AWS is the quarantine here: kept with the reason, counted.
   onDeadLetter: (dead) => {
     progress.deadLettered++;
-    void store.quarantine
-      .put([
-        quarantineItem(dead.data, {
-          source: 'stream-dead-letter',
-          reason: `${dead.reason} (${dead.attempts} attempts)`,
-          receivedAt: Date.now(),
-        }),
-      ])
-      .then(() => progress.quarantined++)
+    void quarantine(dead.data, {
+      source: 'stream-dead-letter',
+      reason: `${dead.reason} (${dead.attempts} attempts)`,
+      receivedAt: Date.now(),
+    })
       .catch((e: unknown) =>
         post({
           type: 'log',
@@ -132,17 +130,13 @@ const rules = new LocalRulesEngine(data.stage, {
     if (res.status === 'routed') progress.stored++;
     else progress.quarantined++;
   },
-  error: async (rule, reason, m) => {
-    await store.quarantine.put([
-      quarantineItem(m.payload, {
-        source: 'rule-error',
-        reason: `${rule}: ${reason}`,
-        receivedAt: m.receivedAt,
-        topic: m.topic,
-      }),
-    ]);
-    progress.quarantined++;
-  },
+  error: (rule, reason, m) =>
+    quarantine(m.payload, {
+      source: 'rule-error',
+      reason: `${rule}: ${reason}`,
+      receivedAt: m.receivedAt,
+      topic: m.topic,
+    }),
 });
 
 let inDispatch = 0;
@@ -152,15 +146,12 @@ async function dispatch(m: InboundMessage): Promise<void> {
   try {
     const result = await rules.dispatch(m);
     if (result.notTaken) {
-      await store.quarantine.put([
-        quarantineItem(m.payload, {
-          source: 'rules',
-          reason: result.notTaken,
-          receivedAt: m.receivedAt,
-          topic: m.topic,
-        }),
-      ]);
-      progress.quarantined++;
+      await quarantine(m.payload, {
+        source: 'rules',
+        reason: result.notTaken,
+        receivedAt: m.receivedAt,
+        topic: m.topic,
+      });
     }
   } catch (e) {
     post({ type: 'log', level: 'error', message: `routing ${m.topic}: ${(e as Error).message}` });

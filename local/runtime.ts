@@ -346,7 +346,7 @@ export class LocalRuntime {
       notifications: this.workflows.notifications().slice(-20).reverse(),
       quarantine: this.store.quarantine.list({ limit: 20 }).items,
       quarantineBySource: this.store.quarantine.countsBySource(),
-      deadLetters: this.pipeline.deadLetters,
+      deadLetters: this.counters.deadLettered,
     };
   }
 

@@ -3,18 +3,13 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { AnomalyEvent } from '../../../core/events';
 import type { InboundMessage } from '../../../local/broker';
-import { PipelineGroup, PipelineHost, type PipelineProgress } from '../../../local/pipeline-host';
+import {
+  emptyProgress,
+  PipelineGroup,
+  PipelineHost,
+  type PipelineProgress,
+} from '../../../local/pipeline-host';
 import { openLocalStore } from '../../../local/store';
-
-const emptyProgress = (): PipelineProgress => ({
-  stored: 0,
-  readingsStored: 0,
-  quarantined: 0,
-  deadLettered: 0,
-  dispatched: 0,
-  put: 0,
-  settled: 0,
-});
 
 const message = (topic: string, payload: unknown, receivedAt = Date.now()): InboundMessage => ({
   topic,
