@@ -20,8 +20,6 @@ export interface RefusedPublish extends InboundMessage {
 export interface MessageBus {
   /** The URL devices and tools connect to. */
   readonly url: string;
-  /** URL with the gateway's credentials, for the edge component (may act for every device). */
-  readonly gatewayUrl: string;
   /** Called for every message a client publishes (outside clients included). */
   onMessage(listener: (m: InboundMessage) => void): void;
   /** Called for every publish refused by the per-device topic rule. */
@@ -56,22 +54,19 @@ export interface EmbeddedBrokerOptions {
   readonly admit?: () => Promise<void> | undefined;
 }
 
-const GATEWAY_USER = 'aiot-gateway';
 /** The client id the runtime's hosted edge component publishes under. */
 export const GATEWAY_CLIENT_ID = 'aiot-edge';
 
 /**
  * The embedded broker (aedes, MQTT 3.1.1) with the IoT policy's per-device rule: a client may
  * publish and subscribe only under the device id it connected with, exactly what
- * `${iot:Connection.Thing.ThingName}` allows in IoT Core. The one exception is the gateway (the
- * edge component, like a Greengrass core), which proves itself with a secret made per run.
+ * `${iot:Connection.Thing.ThingName}` allows in IoT Core. The gateway (the edge component the
+ * runtime hosts, like a Greengrass core) publishes through {@link MessageBus.publishAsGateway}.
  */
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Promise<MessageBus> {
   const { Aedes } = require('aedes') as typeof import('aedes');
   const clock = opts.clock ?? Date.now;
   const host = opts.host ?? '127.0.0.1';
-  const secret = randomBytes(16).toString('hex');
-  const gateways = new WeakSet<object>();
   const listeners: ((m: InboundMessage) => void)[] = [];
   const refusedListeners: ((m: RefusedPublish) => void)[] = [];
 
@@ -95,20 +90,10 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     }
     return allowed;
   };
-  aedes.authenticate = (client, username, password, done) => {
-    if (username === GATEWAY_USER) {
-      if (password?.toString() !== secret) {
-        const err = Object.assign(new Error('bad gateway credentials'), { returnCode: 4 });
-        return done(err as never, false);
-      }
-      gateways.add(client);
-    }
-    done(null, true);
-  };
   const decide = (client: { id: string }, topic: string, payload: Buffer | string): Error | null => {
     const reason = topic.startsWith('$SYS/')
       ? '$SYS/ topics are reserved for the broker'
-      : !gateways.has(client) && !publishAllowed(client, topic)
+      : !publishAllowed(client, topic)
         ? `client ${client.id} may not publish on ${topic} (a device publishes only under its own id)`
         : undefined;
     if (reason === undefined) return null;
@@ -132,8 +117,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     );
   };
   aedes.authorizeSubscribe = (client, sub, done) => {
-    if (!client || gateways.has(client) || deviceSubscribeAllowed(client.id, sub.topic))
-      return done(null, sub);
+    if (!client || deviceSubscribeAllowed(client.id, sub.topic)) return done(null, sub);
     done(new Error(`client ${client.id} may not subscribe to ${sub.topic}`), null);
   };
   aedes.on('publish', (packet, client) => {
@@ -167,7 +151,6 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
 
   return {
     url: `mqtt://${host}:${port}`,
-    gatewayUrl: `mqtt://${GATEWAY_USER}:${secret}@${host}:${port}`,
     onMessage: (l) => void listeners.push(l),
     onRefused: (l) => void refusedListeners.push(l),
     publish,
@@ -222,7 +205,6 @@ export async function connectExternalBroker(
   });
   return {
     url,
-    gatewayUrl: url,
     onMessage: (l) => void listeners.push(l),
     onRefused: () => {},
     backlog: () => 0,
