@@ -6,6 +6,15 @@ import {
 } from '../../../core/detector';
 import { binomialLogUpperTail } from '../../../core/detector/measure';
 
+/** A detector's state as an older version saved it: without `fields` in each measure. */
+function savedWithout(detector: ReturnType<typeof createDetector>, ...fields: string[]): DetectorState {
+  const old = JSON.parse(JSON.stringify(detector.snapshot())) as DetectorState;
+  for (const m of Object.values(old.measures) as unknown as Record<string, unknown>[]) {
+    for (const f of fields) delete m[f];
+  }
+  return old;
+}
+
 describe('binomialLogUpperTail', () => {
   it('when worked by hand, gives the binomial upper tail', () => {
     // P(X >= 1), X ~ B(2, 1/2) = 1 - 1/4 = 3/4.
@@ -44,13 +53,7 @@ describe('run view', () => {
   it('when restoring a state saved before the run view existed, resumes without NaN', () => {
     const detector = createDetector();
     for (let i = 0; i < 500; i++) detector.update(noisy(i), i * 1000);
-    const old = JSON.parse(JSON.stringify(detector.snapshot())) as DetectorState;
-    for (const m of Object.values(old.measures) as unknown as Record<string, unknown>[]) {
-      delete m.recent;
-      delete m.recentAt;
-      delete m.levels;
-    }
-    const resumed = restoreDetector(old);
+    const resumed = restoreDetector(savedWithout(detector, 'recent', 'recentAt', 'levels'));
     const scores = Array.from({ length: 300 }, (_, k) => resumed.update(noisy(500 + k), (500 + k) * 1000));
     expect(scores.every((s) => s >= 0 && s <= 1)).toBe(true);
   });
@@ -58,12 +61,7 @@ describe('run view', () => {
   it('when restoring a state saved before the jump statistics existed, resumes close to the original', () => {
     const detector = createDetector();
     for (let i = 0; i < 3000; i++) detector.update(noisy(i), i * 1000);
-    const old = JSON.parse(JSON.stringify(detector.snapshot())) as DetectorState;
-    for (const m of Object.values(old.measures) as unknown as Record<string, unknown>[]) {
-      delete m.jumpMean;
-      delete m.jumpVariance;
-    }
-    const resumed = restoreDetector(old);
+    const resumed = restoreDetector(savedWithout(detector, 'jumpMean', 'jumpVariance'));
     const next = (d: typeof detector) =>
       Array.from({ length: 500 }, (_, k) => d.update(noisy(3000 + k), (3000 + k) * 1000));
     const original = next(detector);
