@@ -1,0 +1,63 @@
+import type { TelemetryRecord } from '../../../core/ports';
+import { TimestreamTelemetryStore } from '../../../lambda/shared/timestream-store';
+import { DAY, MIN, type SubjectEntry } from '../harness/subject';
+import { STACK_TABLE_SETTINGS, timestreamBackend } from '../harness/timestream';
+import type { TelemetryStoreCapabilities, TelemetryStoreSubject } from '../telemetry-store.contract';
+
+/**
+ * The AWS adapters (lambda/shared), each with the real SDK client, its transport answered by a
+ * model of the service (test/contracts/harness).
+ */
+
+const NOT_MEASURES = new Set(['deviceId', 'site', 'time', 'measure_name', 'seq']);
+
+export const timestreamTelemetryStore: SubjectEntry<TelemetryStoreSubject, TelemetryStoreCapabilities> = {
+  name: 'Timestream for LiveAnalytics (modelled WriteRecords)',
+  capabilities: {
+    // Magnetic-store writes are on in the stack, so the oldest accepted record is the magnetic
+    // retention's age; records more than 15 minutes ahead are refused
+    // (https://docs.aws.amazon.com/timestream/latest/developerguide/ts-limits.html,
+    // https://docs.aws.amazon.com/timestream/latest/developerguide/data-ingest.html).
+    maxAgeMs: STACK_TABLE_SETTINGS.magneticRetentionDays * DAY,
+    maxLeadMs: 15 * MIN,
+    // A record is identified by all its dimensions (device and site), time and measure name
+    // (https://docs.aws.amazon.com/timestream/latest/developerguide/API_RejectedRecord.html).
+    siteInIdentity: true,
+    throttles: true,
+  },
+  async make(env) {
+    const { model, write, database } = await timestreamBackend(env.clock);
+    return {
+      store: new TimestreamTelemetryStore({
+        client: write,
+        databaseName: database,
+        tableName: 'telemetry',
+        sleep: async () => {},
+        random: () => 0.5,
+      }),
+      async readBack(deviceId) {
+        return (await model.rows('telemetry'))
+          .filter((r) => r.deviceId === deviceId)
+          .sort((a, b) => Number(a.time) - Number(b.time) || String(a.site).localeCompare(String(b.site)))
+          .map(
+            (r): TelemetryRecord => ({
+              deviceId,
+              site: String(r.site),
+              time: Number(r.time),
+              seq: Number(r.seq),
+              measures: Object.fromEntries(
+                Object.entries(r).filter(([k, v]) => !NOT_MEASURES.has(k) && v !== null),
+              ) as Record<string, number>,
+            }),
+          );
+      },
+      cutOff: () => {
+        model.unreachable = true;
+      },
+      throttle: (calls) => {
+        model.throttleWrites = calls;
+      },
+      dispose: () => model.close(),
+    };
+  },
+};

@@ -1,0 +1,8 @@
+/**
+ * The subject registry: for each port, every adapter its contract runs against. A new adapter
+ * joins a suite by adding its entry here (see test/contracts/README.md).
+ */
+import { timestreamTelemetryStore } from './aws';
+import { sqliteTelemetryStore } from './sqlite';
+
+export const telemetryStoreSubjects = [sqliteTelemetryStore, timestreamTelemetryStore];

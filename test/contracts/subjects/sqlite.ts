@@ -1,0 +1,38 @@
+import type { TelemetryRecord } from '../../../core/ports';
+import { openLocalStore } from '../../../local/store';
+import type { SubjectEntry } from '../harness/subject';
+import type { TelemetryStoreCapabilities, TelemetryStoreSubject } from '../telemetry-store.contract';
+
+/** The local runtime's adapters, each on a fresh in-memory SQLite store. */
+
+export const sqliteTelemetryStore: SubjectEntry<TelemetryStoreSubject, TelemetryStoreCapabilities> = {
+  name: 'SQLite (local store)',
+  // The local store keeps whatever it is given, for as long as the file lives; a record is
+  // identified by device and time (its primary key).
+  capabilities: { siteInIdentity: false },
+  async make() {
+    const local = openLocalStore(':memory:');
+    const rows = local.db.prepare<
+      [string],
+      { device_id: string; site: string; time: number; seq: number; measures: string }
+    >('SELECT device_id, site, time, seq, measures FROM readings WHERE device_id = ? ORDER BY time, site');
+    return {
+      store: local.telemetry,
+      async readBack(deviceId) {
+        return rows.all(deviceId).map(
+          (r): TelemetryRecord => ({
+            deviceId: r.device_id,
+            site: r.site,
+            time: r.time,
+            seq: r.seq,
+            measures: JSON.parse(r.measures),
+          }),
+        );
+      },
+      cutOff: () => local.close(),
+      dispose: () => {
+        if (local.db.open) local.close();
+      },
+    };
+  },
+};
