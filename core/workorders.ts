@@ -156,6 +156,31 @@ export function newWorkOrder(input: OpenWorkOrder, at: number): WorkOrder {
   });
 }
 
+/** Newest first: a page ends at (openedAt, id) and the next one continues below it. */
+export function encodeWorkOrderCursor(order: Pick<WorkOrder, 'openedAt' | 'id'>): string {
+  return Buffer.from(JSON.stringify([order.openedAt, order.id]), 'utf8').toString('base64url');
+}
+
+export function decodeWorkOrderCursor(cursor: string): { openedAt: number; id: string } {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && Number.isInteger(v[0]) && typeof v[1] === 'string') {
+      return { openedAt: v[0] as number, id: v[1] };
+    }
+  } catch {
+    // fall through to the typed error
+  }
+  throw new InvalidCursor();
+}
+
+/** The listing order of every adapter: newest first, the higher id first among orders opened together. */
+export function newestFirst(
+  a: Pick<WorkOrder, 'openedAt' | 'id'>,
+  b: Pick<WorkOrder, 'openedAt' | 'id'>,
+): number {
+  return b.openedAt - a.openedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
 export function pageSize(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {

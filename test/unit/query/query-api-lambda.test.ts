@@ -77,7 +77,8 @@ describe('query-api handler (AWS adapters, SDK mocked)', () => {
       IndexName: 'byStatus',
       ExpressionAttributeValues: { ':s': 'open' },
       ScanIndexForward: false,
-      Limit: 10,
+      // One more than the page, to know whether another page follows.
+      Limit: 11,
     });
   });
 
