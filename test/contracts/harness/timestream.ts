@@ -5,6 +5,7 @@ import {
   type QueryCommandInput,
   type QueryCommandOutput,
   ValidationException as QueryValidationException,
+  type ScalarType,
   TimestreamQueryClient,
 } from '@aws-sdk/client-timestream-query';
 import {
@@ -195,7 +196,7 @@ export class TimestreamModel {
     this.checkReachable();
     if (this.throttleWrites > 0) {
       this.throttleWrites--;
-      throw new ThrottlingException({ message: 'Rate exceeded', $metadata: {} });
+      throw new ThrottlingException({ message: 'Rate exceeded', Message: 'Rate exceeded', $metadata: {} });
     }
     const table = this.tables.get(`${input.DatabaseName}.${input.TableName}`);
     if (!table) {
@@ -206,10 +207,8 @@ export class TimestreamModel {
     }
     const records = input.Records ?? [];
     if (records.length < 1 || records.length > MAX_RECORDS_PER_CALL) {
-      throw new ValidationException({
-        message: `1 validation error detected: Value at 'records' failed to satisfy constraint: Member must have length less than or equal to ${MAX_RECORDS_PER_CALL}`,
-        $metadata: {},
-      });
+      const message = `1 validation error detected: Value at 'records' failed to satisfy constraint: Member must have length less than or equal to ${MAX_RECORDS_PER_CALL}`;
+      throw new ValidationException({ message, Message: message, $metadata: {} });
     }
     const rejected: RejectedRecord[] = [];
     let memory = 0;
@@ -261,7 +260,7 @@ export class TimestreamModel {
     }
     const columns: ColumnInfo[] = result.columnNames().map((Name, i) => ({
       Name,
-      Type: { ScalarType: scalarType(result.columnTypes()[i]!.toString()) },
+      Type: { ScalarType: scalarType(result.columnTypes()[i]!.toString()) as ScalarType },
     }));
     const rows = result.getRows().map((r) => r.map(toDatum));
     return this.page(columns, rows);

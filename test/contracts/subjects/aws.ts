@@ -1,8 +1,11 @@
 import type { TelemetryRecord } from '../../../core/ports';
+import { DynamoDbWorkOrderStore } from '../../../lambda/shared/dynamodb-work-orders';
 import { TimestreamTelemetryStore } from '../../../lambda/shared/timestream-store';
+import { createWorkOrderTable, startDynamo } from '../harness/dynamodb';
 import { DAY, MIN, type SubjectEntry } from '../harness/subject';
 import { STACK_TABLE_SETTINGS, timestreamBackend } from '../harness/timestream';
 import type { TelemetryStoreCapabilities, TelemetryStoreSubject } from '../telemetry-store.contract';
+import type { WorkOrderStoreSubject } from '../work-order-store.contract';
 
 /**
  * The AWS adapters (lambda/shared), each with the real SDK client, its transport answered by a
@@ -58,6 +61,20 @@ export const timestreamTelemetryStore: SubjectEntry<TelemetryStoreSubject, Telem
         model.throttleWrites = calls;
       },
       dispose: () => model.close(),
+    };
+  },
+};
+
+export const dynamoDbWorkOrderStore: SubjectEntry<WorkOrderStoreSubject> = {
+  name: 'DynamoDB (dynalite, table as the stack defines it)',
+  capabilities: {},
+  async make() {
+    const dynamo = await startDynamo();
+    await createWorkOrderTable(dynamo.client, 'work-orders');
+    return {
+      store: new DynamoDbWorkOrderStore(dynamo.documents, 'work-orders'),
+      cutOff: () => dynamo.stop(),
+      dispose: () => dynamo.stop(),
     };
   },
 };

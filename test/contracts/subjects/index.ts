@@ -2,7 +2,8 @@
  * The subject registry: for each port, every adapter its contract runs against. A new adapter
  * joins a suite by adding its entry here (see test/contracts/README.md).
  */
-import { timestreamTelemetryStore } from './aws';
-import { sqliteTelemetryStore } from './sqlite';
+import { dynamoDbWorkOrderStore, timestreamTelemetryStore } from './aws';
+import { sqliteTelemetryStore, sqliteWorkOrderStore } from './sqlite';
 
 export const telemetryStoreSubjects = [sqliteTelemetryStore, timestreamTelemetryStore];
+export const workOrderStoreSubjects = [sqliteWorkOrderStore, dynamoDbWorkOrderStore];

@@ -1,7 +1,9 @@
 import type { TelemetryRecord } from '../../../core/ports';
 import { openLocalStore } from '../../../local/store';
+import { SqliteWorkOrderStore } from '../../../local/workflows/sqlite-work-orders';
 import type { SubjectEntry } from '../harness/subject';
 import type { TelemetryStoreCapabilities, TelemetryStoreSubject } from '../telemetry-store.contract';
+import type { WorkOrderStoreSubject } from '../work-order-store.contract';
 
 /** The local runtime's adapters, each on a fresh in-memory SQLite store. */
 
@@ -29,6 +31,21 @@ export const sqliteTelemetryStore: SubjectEntry<TelemetryStoreSubject, Telemetry
           }),
         );
       },
+      cutOff: () => local.close(),
+      dispose: () => {
+        if (local.db.open) local.close();
+      },
+    };
+  },
+};
+
+export const sqliteWorkOrderStore: SubjectEntry<WorkOrderStoreSubject> = {
+  name: 'SQLite (local workflows)',
+  capabilities: {},
+  async make() {
+    const local = openLocalStore(':memory:');
+    return {
+      store: new SqliteWorkOrderStore(local.db),
       cutOff: () => local.close(),
       dispose: () => {
         if (local.db.open) local.close();
