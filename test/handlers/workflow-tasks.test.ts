@@ -387,7 +387,7 @@ describe('failure predictions in Timestream', () => {
           Time: String(T0),
           MeasureValues: [
             { Name: 'probability', Value: '0.87', Type: 'DOUBLE' },
-            { Name: 'horizon_ms', Value: '21600000', Type: 'BIGINT' },
+            { Name: 'horizonMs', Value: '21600000', Type: 'BIGINT' },
           ],
         }),
       ],
