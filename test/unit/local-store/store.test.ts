@@ -256,23 +256,6 @@ describe('local store', () => {
       });
       expect(pump1.items.map((e) => e.severity)).toEqual(['warning', 'info']);
     });
-
-    it('when predictions are stored, they are listed newest first per device and shown on the device', async () => {
-      await store.telemetry.write([reading('pump-1', NOW - MIN, { temp: 1 })]);
-      const p = (ts: number, probability: number, deviceId = 'pump-1') => ({
-        deviceId,
-        site: 'plant-1',
-        ts,
-        probability,
-        horizonMs: 86_400_000,
-        source: 'xgboost-3',
-      });
-      await store.events.putPredictions([p(NOW - 2 * MIN, 0.1), p(NOW - MIN, 0.7), p(NOW, 0.2, 'pump-2')]);
-      const page = await store.query.predictions({ deviceId: 'pump-1', from: 0, to: NOW + 1, limit: 10 });
-      expect(page.items.map((x) => x.probability)).toEqual([0.7, 0.1]);
-      expect((await store.query.getDevice('pump-1'))?.latestPrediction).toEqual(p(NOW - MIN, 0.7));
-      await expect(store.events.putPredictions([p(NOW, 1.5)])).rejects.toThrow('probability');
-    });
   });
 
   describe('devices', () => {
