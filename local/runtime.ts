@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AnomalyEvent } from '../core/events';
-import { quarantineItem, type TelemetryRecord } from '../core/ports';
+import { quarantineItem } from '../core/ports';
 import { composeQueryStore } from '../core/query/model';
 import { parseDeviceTopic } from '../core/topics';
 import { Fleet, type FleetSummary } from '../device/simulator/fleet';
@@ -13,7 +13,7 @@ import { EdgeHost } from './edge-host';
 import { PipelineGroup } from './pipeline-host';
 import { LocalRulesEngine } from './rules-engine';
 import { localScenario } from './scenario';
-import { type LocalStore, openLocalStore } from './store';
+import { type LocalStore, openLocalStore, SqliteHistoryReader } from './store';
 import { startWebServer, type WebServer } from './web/server';
 import { createLocalWorkflows, type LocalWorkflows } from './workflows';
 
@@ -106,6 +106,8 @@ const DRAIN_TIMEOUT_MS = 15_000;
 const MAX_IN_FLIGHT = 5000;
 /** A hold never lasts longer than this, so a stuck stage cannot stop the broker. */
 const MAX_HOLD_MS = 2000;
+/** Most readings one retraining reads from the local store (the evaluation rows' cap in AWS is the same). */
+const MAX_TRAINING_READINGS = 200_000;
 
 /**
  * The whole platform on one machine: embedded broker (or an external one) → the stack's rules
@@ -163,11 +165,13 @@ export class LocalRuntime {
         if (holder.rt) holder.rt.counters[k] += n;
       };
 
+      const history = new SqliteHistoryReader(store.db);
       const workflows = createLocalWorkflows({
         db: store.db,
         publish: (topic, payload) => bus.publish(topic, payload),
-        history: { recent: async (id, since, until) => readHistory(store, id, since, until) },
-        readings: async (since, until) => readHistory(store, undefined, since, until),
+        history,
+        readings: (since, until) => history.range(since, until, MAX_TRAINING_READINGS),
+        predictions: store.events,
       });
 
       const onAnomaly = async (event: AnomalyEvent) => {
@@ -427,31 +431,4 @@ export class LocalRuntime {
       },
     };
   }
-}
-
-function readHistory(
-  store: LocalStore,
-  deviceId: string | undefined,
-  since: number,
-  until: number,
-): TelemetryRecord[] {
-  const rows = store.db
-    .prepare(
-      `SELECT device_id, site, time, seq, measures FROM readings
-       WHERE time >= ? AND time < ? ${deviceId ? 'AND device_id = ?' : ''} ORDER BY time LIMIT 200000`,
-    )
-    .all(...(deviceId ? [since, until, deviceId] : [since, until])) as {
-    device_id: string;
-    site: string;
-    time: number;
-    seq: number;
-    measures: string;
-  }[];
-  return rows.map((r) => ({
-    deviceId: r.device_id,
-    site: r.site,
-    time: r.time,
-    seq: r.seq,
-    measures: JSON.parse(r.measures),
-  }));
 }

@@ -1,9 +1,6 @@
 import { type Datum, QueryCommand, type TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { FEATURE_WINDOW_MS, type WindowFeatures } from '../../core/ml/predictive';
-import type { HistoryReader, TelemetryRecord } from '../../core/ports';
-
-/** Most readings one enrichment reads (newest first): an hour of a fast device is plenty. */
-export const MAX_HISTORY_ROWS = 2000;
+import { type HistoryReader, MAX_RECENT_READINGS, type TelemetryRecord } from '../../core/ports';
 
 const DEVICE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -27,8 +24,8 @@ export class TimestreamHistoryReader implements HistoryReader {
     if (!DEVICE_ID.test(deviceId)) throw new Error(`invalid device id: ${deviceId}`);
     const sql =
       `SELECT * FROM "${this.databaseName}"."${this.tableName}" WHERE deviceId = '${deviceId}' ` +
-      `AND time BETWEEN from_milliseconds(${Math.floor(sinceMs)}) AND from_milliseconds(${Math.floor(untilMs)}) ` +
-      `ORDER BY time DESC LIMIT ${MAX_HISTORY_ROWS}`;
+      `AND time >= from_milliseconds(${Math.floor(sinceMs)}) AND time < from_milliseconds(${Math.floor(untilMs)}) ` +
+      `ORDER BY time DESC LIMIT ${MAX_RECENT_READINGS}`;
     return (await this.query(sql)).reverse();
   }
 
