@@ -1,9 +1,14 @@
 import type { TelemetryRecord } from '../../../core/ports';
+import { composeQueryStore } from '../../../core/query/model';
 import { DynamoDbWorkOrderStore } from '../../../lambda/shared/dynamodb-work-orders';
+import { TimestreamEventStore } from '../../../lambda/shared/timestream-events';
+import { TimestreamPredictionStore } from '../../../lambda/shared/timestream-predictions';
+import { TimestreamQueryStore } from '../../../lambda/shared/timestream-query';
 import { TimestreamTelemetryStore } from '../../../lambda/shared/timestream-store';
 import { createWorkOrderTable, startDynamo } from '../harness/dynamodb';
 import { DAY, MIN, type SubjectEntry } from '../harness/subject';
 import { STACK_TABLE_SETTINGS, timestreamBackend } from '../harness/timestream';
+import type { QueryStoreCapabilities, QueryStoreSubject } from '../query-store.contract';
 import type { TelemetryStoreCapabilities, TelemetryStoreSubject } from '../telemetry-store.contract';
 import type { WorkOrderStoreSubject } from '../work-order-store.contract';
 
@@ -75,6 +80,42 @@ export const dynamoDbWorkOrderStore: SubjectEntry<WorkOrderStoreSubject> = {
       store: new DynamoDbWorkOrderStore(dynamo.documents, 'work-orders'),
       cutOff: () => dynamo.stop(),
       dispose: () => dynamo.stop(),
+    };
+  },
+};
+
+/** The query API's backend in AWS: Timestream tables (modelled, queries run by DuckDB) and the work-order table (dynalite). */
+export const timestreamQueryStore: SubjectEntry<QueryStoreSubject, QueryStoreCapabilities> = {
+  name: 'Timestream for LiveAnalytics (SQL run by DuckDB) + DynamoDB (dynalite)',
+  capabilities: {
+    // Every query is bounded in time so Timestream scans only the partitions it needs
+    // (https://docs.aws.amazon.com/timestream/latest/developerguide/queries-bp.html): the fleet
+    // is the devices heard within the last 7 days (TimestreamQueryOptions.deviceLookbackMs).
+    deviceLookbackMs: 7 * DAY,
+  },
+  async make(env) {
+    const timestream = await timestreamBackend(env.clock);
+    const dynamo = await startDynamo();
+    await createWorkOrderTable(dynamo.client, 'work-orders');
+    const workOrders = new DynamoDbWorkOrderStore(dynamo.documents, 'work-orders');
+    const { write, database } = timestream;
+    return {
+      query: composeQueryStore(
+        new TimestreamQueryStore({ client: timestream.query, databaseName: database, clock: env.clock }),
+        workOrders,
+      ),
+      telemetry: new TimestreamTelemetryStore({
+        client: write,
+        databaseName: database,
+        tableName: 'telemetry',
+      }),
+      events: new TimestreamEventStore(write, database, 'events'),
+      predictions: new TimestreamPredictionStore(write, database, 'events'),
+      workOrders,
+      async dispose() {
+        timestream.model.close();
+        await dynamo.stop();
+      },
     };
   },
 };

@@ -1,7 +1,9 @@
 import type { TelemetryRecord } from '../../../core/ports';
+import { composeQueryStore } from '../../../core/query/model';
 import { openLocalStore } from '../../../local/store';
 import { SqliteWorkOrderStore } from '../../../local/workflows/sqlite-work-orders';
 import type { SubjectEntry } from '../harness/subject';
+import type { QueryStoreCapabilities, QueryStoreSubject } from '../query-store.contract';
 import type { TelemetryStoreCapabilities, TelemetryStoreSubject } from '../telemetry-store.contract';
 import type { WorkOrderStoreSubject } from '../work-order-store.contract';
 
@@ -50,6 +52,24 @@ export const sqliteWorkOrderStore: SubjectEntry<WorkOrderStoreSubject> = {
       dispose: () => {
         if (local.db.open) local.close();
       },
+    };
+  },
+};
+
+export const sqliteQueryStore: SubjectEntry<QueryStoreSubject, QueryStoreCapabilities> = {
+  name: 'SQLite (local store and work orders)',
+  // The devices table keeps every device ever seen: the local fleet is small.
+  capabilities: {},
+  async make(env) {
+    const local = openLocalStore(':memory:', { clock: env.clock });
+    const workOrders = new SqliteWorkOrderStore(local.db);
+    return {
+      query: composeQueryStore(local.query, workOrders),
+      telemetry: local.telemetry,
+      events: local.events,
+      predictions: local.events,
+      workOrders,
+      dispose: () => local.close(),
     };
   },
 };
