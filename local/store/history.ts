@@ -26,7 +26,9 @@ export class SqliteHistoryReader implements HistoryReader {
     this.newestOfDevice = db.prepare(
       'SELECT * FROM readings WHERE device_id = ? AND time >= ? AND time < ? ORDER BY time DESC LIMIT ?',
     );
-    this.oldestOfAll = db.prepare('SELECT * FROM readings WHERE time >= ? AND time < ? ORDER BY time LIMIT ?');
+    this.oldestOfAll = db.prepare(
+      'SELECT * FROM readings WHERE time >= ? AND time < ? ORDER BY time LIMIT ?',
+    );
   }
 
   async recent(deviceId: string, sinceMs: number, untilMs: number): Promise<TelemetryRecord[]> {

@@ -129,7 +129,7 @@ function expectedRollup(
 
 function expectPoints(actual: readonly TelemetryPoint[], expected: readonly TelemetryPoint[]) {
   expect(actual.map(({ avg: _, ...p }) => p)).toEqual(expected.map(({ avg: _, ...p }) => p));
-  actual.forEach((p, i) => expect(p.avg).toBeCloseTo(expected[i]!.avg, 9));
+  for (const [i, p] of actual.entries()) expect(p.avg).toBeCloseTo(expected[i]!.avg, 9);
 }
 
 /**
