@@ -1,13 +1,21 @@
-import type { TelemetryRecord } from '../../../core/ports';
+import type { QuarantineItem, TelemetryRecord } from '../../../core/ports';
 import { composeQueryStore } from '../../../core/query/model';
 import { DynamoDbWorkOrderStore } from '../../../lambda/shared/dynamodb-work-orders';
+import { S3ObjectStore } from '../../../lambda/shared/s3-objects';
+import { S3Quarantine } from '../../../lambda/shared/s3-quarantine';
 import { TimestreamEventStore } from '../../../lambda/shared/timestream-events';
+import { TimestreamHistoryReader } from '../../../lambda/shared/timestream-history';
 import { TimestreamPredictionStore } from '../../../lambda/shared/timestream-predictions';
 import { TimestreamQueryStore } from '../../../lambda/shared/timestream-query';
 import { TimestreamTelemetryStore } from '../../../lambda/shared/timestream-store';
+import type { HistoryReaderSubject } from '../device-history.contract';
+import type { EventStoreSubject } from '../event-store.contract';
 import { createWorkOrderTable, startDynamo } from '../harness/dynamodb';
+import { s3Backend } from '../harness/s3';
 import { DAY, MIN, type SubjectEntry } from '../harness/subject';
 import { STACK_TABLE_SETTINGS, timestreamBackend } from '../harness/timestream';
+import type { ObjectStoreCapabilities, ObjectStoreSubject } from '../object-store.contract';
+import type { QuarantineSubject } from '../quarantine.contract';
 import type { QueryStoreCapabilities, QueryStoreSubject } from '../query-store.contract';
 import type { TelemetryStoreCapabilities, TelemetryStoreSubject } from '../telemetry-store.contract';
 import type { WorkOrderStoreSubject } from '../work-order-store.contract';
@@ -116,6 +124,80 @@ export const timestreamQueryStore: SubjectEntry<QueryStoreSubject, QueryStoreCap
         timestream.model.close();
         await dynamo.stop();
       },
+    };
+  },
+};
+
+export const timestreamEventStore: SubjectEntry<EventStoreSubject> = {
+  name: 'Timestream for LiveAnalytics (modelled WriteRecords, read back by the query adapter)',
+  capabilities: {},
+  async make(env) {
+    const { model, write, query, database } = await timestreamBackend(env.clock);
+    const reader = new TimestreamQueryStore({ client: query, databaseName: database, clock: env.clock });
+    const everything = { from: 1, to: env.now + DAY, limit: 1000 };
+    return {
+      events: new TimestreamEventStore(write, database, 'events'),
+      predictions: new TimestreamPredictionStore(write, database, 'events'),
+      storedAnomalies: async () => (await reader.anomalies(everything)).items,
+      storedPredictions: async () => (await reader.predictions(everything)).items,
+      cutOff: () => {
+        model.unreachable = true;
+      },
+      dispose: () => model.close(),
+    };
+  },
+};
+
+export const timestreamHistoryReader: SubjectEntry<HistoryReaderSubject> = {
+  name: 'Timestream for LiveAnalytics (SQL run by DuckDB)',
+  capabilities: {},
+  async make(env) {
+    const { model, write, query, database } = await timestreamBackend(env.clock);
+    return {
+      history: new TimestreamHistoryReader(query, database, 'telemetry'),
+      telemetry: new TimestreamTelemetryStore({
+        client: write,
+        databaseName: database,
+        tableName: 'telemetry',
+      }),
+      dispose: () => model.close(),
+    };
+  },
+};
+
+export const s3Quarantine: SubjectEntry<QuarantineSubject> = {
+  name: 'S3 (modelled PutObject, JSON Lines per source and day)',
+  capabilities: {},
+  async make(env) {
+    const { model, client } = s3Backend(['aiot-quarantine']);
+    return {
+      quarantine: new S3Quarantine(client, 'aiot-quarantine', () => new Date(env.now)),
+      async readBack(source) {
+        return model
+          .list('aiot-quarantine', `quarantine/${source}/`)
+          .flatMap((o) => o.body.split('\n').filter(Boolean))
+          .map((line) => JSON.parse(line) as QuarantineItem);
+      },
+      cutOff: () => {
+        model.unreachable = true;
+      },
+      dispose: () => {},
+    };
+  },
+};
+
+export const s3ObjectStore: SubjectEntry<ObjectStoreSubject, ObjectStoreCapabilities> = {
+  name: 'S3 (modelled PutObject/GetObject)',
+  capabilities: { remote: true },
+  async make() {
+    const { model, client } = s3Backend(['aiot-models']);
+    return {
+      objects: new S3ObjectStore(client),
+      bucket: 'aiot-models',
+      cutOff: () => {
+        model.unreachable = true;
+      },
+      dispose: () => {},
     };
   },
 };

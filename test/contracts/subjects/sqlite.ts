@@ -1,8 +1,13 @@
 import type { TelemetryRecord } from '../../../core/ports';
 import { composeQueryStore } from '../../../core/query/model';
-import { openLocalStore } from '../../../local/store';
+import { openLocalStore, SqliteHistoryReader } from '../../../local/store';
+import { MemoryObjectStore } from '../../../local/workflows/local-sagemaker';
 import { SqliteWorkOrderStore } from '../../../local/workflows/sqlite-work-orders';
+import type { HistoryReaderSubject } from '../device-history.contract';
+import type { EventStoreSubject } from '../event-store.contract';
 import type { SubjectEntry } from '../harness/subject';
+import type { ObjectStoreCapabilities, ObjectStoreSubject } from '../object-store.contract';
+import type { QuarantineSubject } from '../quarantine.contract';
 import type { QueryStoreCapabilities, QueryStoreSubject } from '../query-store.contract';
 import type { TelemetryStoreCapabilities, TelemetryStoreSubject } from '../telemetry-store.contract';
 import type { WorkOrderStoreSubject } from '../work-order-store.contract';
@@ -71,5 +76,62 @@ export const sqliteQueryStore: SubjectEntry<QueryStoreSubject, QueryStoreCapabil
       workOrders,
       dispose: () => local.close(),
     };
+  },
+};
+
+export const sqliteEventStore: SubjectEntry<EventStoreSubject> = {
+  name: 'SQLite (local store)',
+  capabilities: {},
+  async make(env) {
+    const local = openLocalStore(':memory:', { clock: env.clock });
+    const everything = { from: 0, to: Number.MAX_SAFE_INTEGER, limit: 1000 };
+    return {
+      events: local.events,
+      predictions: local.events,
+      storedAnomalies: async () => (await local.query.anomalies(everything)).items,
+      storedPredictions: async () => (await local.query.predictions(everything)).items,
+      cutOff: () => local.close(),
+      dispose: () => {
+        if (local.db.open) local.close();
+      },
+    };
+  },
+};
+
+export const sqliteHistoryReader: SubjectEntry<HistoryReaderSubject> = {
+  name: 'SQLite (local store)',
+  capabilities: {},
+  async make() {
+    const local = openLocalStore(':memory:');
+    return {
+      history: new SqliteHistoryReader(local.db),
+      telemetry: local.telemetry,
+      dispose: () => local.close(),
+    };
+  },
+};
+
+export const sqliteQuarantine: SubjectEntry<QuarantineSubject> = {
+  name: 'SQLite (local store)',
+  capabilities: {},
+  async make() {
+    const local = openLocalStore(':memory:');
+    return {
+      quarantine: local.quarantine,
+      readBack: async (source) =>
+        local.quarantine.list({ source, limit: 1000 }).items.map(({ id: _, ...item }) => item),
+      cutOff: () => local.close(),
+      dispose: () => {
+        if (local.db.open) local.close();
+      },
+    };
+  },
+};
+
+export const memoryObjectStore: SubjectEntry<ObjectStoreSubject, ObjectStoreCapabilities> = {
+  name: 'memory (local workflows)',
+  capabilities: { remote: false },
+  async make() {
+    return { objects: new MemoryObjectStore(), bucket: 'aiot-local-models', dispose: () => {} };
   },
 };
