@@ -41,7 +41,9 @@ export async function writeEvents(
 ): Promise<void> {
   for (const part of chunk(records, MAX_RECORDS_PER_WRITE)) {
     try {
-      await client.send(new WriteRecordsCommand({ DatabaseName: databaseName, TableName: tableName, Records: part }));
+      await client.send(
+        new WriteRecordsCommand({ DatabaseName: databaseName, TableName: tableName, Records: part }),
+      );
     } catch (e) {
       const refused = e instanceof RejectedRecordsException ? (e.RejectedRecords ?? []) : undefined;
       const onlyDuplicates = refused?.every(
