@@ -213,8 +213,9 @@ export class TimestreamModel {
     const rejected: RejectedRecord[] = [];
     let memory = 0;
     let magnetic = 0;
+    const rows: StoredRecord['row'][] = [];
     for (let i = 0; i < records.length; i++) {
-      const outcome = await this.writeOne(table, { ...input.CommonAttributes, ...records[i]! });
+      const outcome = await this.writeOne(table, { ...input.CommonAttributes, ...records[i]! }, rows);
       if (typeof outcome === 'string') continue;
       if ('reason' in outcome) {
         rejected.push({
@@ -225,6 +226,7 @@ export class TimestreamModel {
       } else if (outcome.magnetic) magnetic++;
       else memory++;
     }
+    await this.insert(table, rows);
     if (rejected.length > 0) {
       throw new RejectedRecordsException({
         message: 'One or more records have been rejected. See RejectedRecords for details.',
@@ -339,6 +341,7 @@ export class TimestreamModel {
   private async writeOne(
     table: Table,
     r: _Record,
+    pending: StoredRecord['row'][],
   ): Promise<'unchanged' | { magnetic: boolean } | { reason: string; existingVersion?: number }> {
     const dimensions = r.Dimensions ?? [];
     for (const d of dimensions) {
@@ -425,19 +428,38 @@ export class TimestreamModel {
     const row: StoredRecord['row'] = { time, measure_name: measureName };
     for (const d of dimensions) row[d.Name!] = d.Value ?? null;
     for (const v of values) row[v.name] = parseValue(v.type, v.value)!;
-    if (stored) await this.db.run(`DELETE FROM ${table.sqlName} WHERE ${matchRow(stored.row)}`);
-    const names = Object.keys(row);
-    await this.db.run(
-      `INSERT INTO ${table.sqlName} (${names.map(quote).join(', ')}) VALUES (${names
-        .map((n, i) => (n === 'time' ? `epoch_ms(CAST($${i + 1} AS BIGINT))` : `$${i + 1}`))
-        .join(', ')})`,
-      names.map((n) => {
-        const v = row[n];
-        return typeof v === 'number' && n === 'time' ? BigInt(v) : (v as never);
-      }),
-    );
+    if (stored) {
+      // An upsert (a higher Version): what this call queued goes in first, then the old row goes.
+      await this.insert(table, pending.splice(0));
+      await this.db.run(`DELETE FROM ${table.sqlName} WHERE ${matchRow(stored.row)}`);
+    }
+    pending.push(row);
     table.records.set(identity, { version, values: canonical, row });
     return { magnetic: time < memoryFloor };
+  }
+
+  /** One INSERT per set of columns: a call's records land together, as one write. */
+  private async insert(table: Table, rows: readonly StoredRecord['row'][]): Promise<void> {
+    const groups = new Map<string, StoredRecord['row'][]>();
+    for (const row of rows) {
+      const key = Object.keys(row).join('\u0000');
+      groups.set(key, [...(groups.get(key) ?? []), row]);
+    }
+    for (const group of groups.values()) {
+      const names = Object.keys(group[0]!);
+      const values: unknown[] = [];
+      const tuples = group.map((row) => {
+        const slots = names.map((n) => {
+          values.push(n === 'time' ? BigInt(row[n] as number) : row[n]);
+          return n === 'time' ? `epoch_ms(CAST($${values.length} AS BIGINT))` : `$${values.length}`;
+        });
+        return `(${slots.join(', ')})`;
+      });
+      await this.db.run(
+        `INSERT INTO ${table.sqlName} (${names.map(quote).join(', ')}) VALUES ${tuples.join(', ')}`,
+        values as never,
+      );
+    }
   }
 
   private async addColumn(table: Table, column: Column): Promise<void> {
