@@ -49,7 +49,10 @@ export const RULES: Record<RuleId, RuleDefinition> = {
   },
 };
 
-/** IoT rule names allow only [a-zA-Z0-9_]; the stage keeps several deployments apart. */
-export function ruleName(stage: string, id: RuleId): string {
+/**
+ * IoT rule names allow only [a-zA-Z0-9_]; the stage keeps several deployments apart. `*` names
+ * every rule of the stage (an ARN pattern).
+ */
+export function ruleName(stage: string, id: RuleId | '*'): string {
   return `aiot_${stage.replace(/[^a-zA-Z0-9_]/g, '_')}_${id}`;
 }

@@ -4,11 +4,16 @@ import { z } from 'zod';
  * The deployment's configuration, read once at synth from CDK context (`cdk.json` or
  * `-c key=value`) and validated here: a bad value fails synth with a message naming the key.
  */
+/** The longest stage name: every name, ARN and IoT policy of the stack is checked at this length. */
+export const STAGE_MAX_LENGTH = 16;
+/** A stage name of the longest allowed length, for the size checks. */
+export const LONGEST_STAGE = 'x'.repeat(STAGE_MAX_LENGTH);
+
 const Stage = z
   .string()
   .regex(
-    /^[a-z][a-z0-9-]{0,15}$/,
-    'lower-case letters, digits and dashes, starting with a letter, ≤ 16 chars',
+    new RegExp(`^[a-z][a-z0-9-]{0,${STAGE_MAX_LENGTH - 1}}$`),
+    `lower-case letters, digits and dashes, starting with a letter, ≤ ${STAGE_MAX_LENGTH} chars`,
   );
 
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
@@ -33,6 +38,14 @@ export const AiotConfigSchema = z.strictObject({
       'the timestream-influxdb backend is not in this version yet; timestream-liveanalytics is the one that deploys',
     )
     .default('timestream-liveanalytics'),
+  /**
+   * Sites whose devices reach IoT Core through their site's Greengrass core (comma-separated):
+   * the cores' client device auth lists them. Empty: no client device components are deployed.
+   */
+  edgeSites: z
+    .string()
+    .regex(/^([a-z0-9][a-z0-9-]{0,63}(,[a-z0-9][a-z0-9-]{0,63})*)?$/, 'comma-separated site ids')
+    .default('plant-1'),
   /** Where alarms are sent (an SNS e-mail subscription); none when empty. */
   alarmEmail: z.union([z.email(), z.literal('')]).default(''),
   /** Serial numbers the fleet-provisioning hook accepts (a regular expression). */
