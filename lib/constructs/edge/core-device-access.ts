@@ -2,14 +2,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
-import {
-  aggregatesTopic,
-  commandFilter,
-  commandResponseTopic,
-  commandTopic,
-  eventsTopic,
-  telemetryTopic,
-} from '../../../core/topics';
+import { APP, commandFilter, commandResponseTopic, commandTopic } from '../../../core/topics';
 import { clientArn, iotArn, thingArn, topicArn, topicFilterArn } from '../iot/arns';
 import { addPolicySizeCheck } from '../iot/policy-size';
 
@@ -80,12 +73,9 @@ export class CoreDeviceAccess extends Construct {
     const cores = `${coreThingPrefix(namePrefix)}*`;
     // Jobs, shadows (the client device auth's `<core>-gci` shadow included) and health topics.
     const own = `$aws/things/${cores}`;
-    const relayedUp = [
-      telemetryTopic('*', '*'),
-      aggregatesTopic('*', '*'),
-      eventsTopic('*', '*'),
-      commandResponseTopic('*', '*', '*'),
-    ];
+    // Device data relayed up (telemetry, aggregates, events of any site: the policy cannot name
+    // the core's site) and the devices' command replies.
+    const relayedUp = [`dt/${APP}/*`, commandResponseTopic('*', '*', '*')];
     const commandsDown = commandFilter('+', '+');
     return {
       Version: '2012-10-17',
