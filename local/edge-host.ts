@@ -79,7 +79,7 @@ export class EdgeHost {
     private readonly worker: Worker,
     private readonly options: EdgeHostOptions,
   ) {
-    this.ipc = new IpcAuthorizer(COMPONENT_NAME, options.accessControl ?? shippedAccessControl());
+    this.ipc = new IpcAuthorizer(options.accessControl ?? shippedAccessControl());
   }
 
   static start(options: EdgeHostOptions): Promise<EdgeHost> {

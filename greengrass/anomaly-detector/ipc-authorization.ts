@@ -42,10 +42,7 @@ function globMatches(resource: string, value: string): boolean {
 }
 
 export class IpcAuthorizer {
-  constructor(
-    private readonly componentName: string,
-    private readonly accessControl: AccessControl,
-  ) {}
+  constructor(private readonly accessControl: AccessControl) {}
 
   /** True when some policy of the operation's service grants it on `topic` (a topic, or a filter to subscribe with). */
   allows(operation: IpcOperation, topic: string): boolean {

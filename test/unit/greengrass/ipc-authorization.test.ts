@@ -18,29 +18,26 @@ const pubsub = (resources: string[], operation = 'aws.greengrass#PublishToTopic'
 
 describe('Greengrass IPC authorization (local stand-in for the nucleus)', () => {
   it('when PublishToTopic is granted with MQTT wildcards, a concrete topic is refused: they are literal characters there', () => {
-    const ipc = new IpcAuthorizer(COMPONENT_NAME, pubsub(['cmd/aiot/+/+/safe-mode']));
+    const ipc = new IpcAuthorizer(pubsub(['cmd/aiot/+/+/safe-mode']));
     expect(ipc.allows('aws.greengrass#PublishToTopic', 'cmd/aiot/plant-1/dev-7/safe-mode')).toBe(false);
     expect(ipc.allows('aws.greengrass#PublishToTopic', 'cmd/aiot/+/+/safe-mode')).toBe(true);
   });
 
   it('when PublishToTopic is granted with *, any characters match, across levels too', () => {
-    const ipc = new IpcAuthorizer(COMPONENT_NAME, pubsub(['cmd/aiot/*/*/safe-mode']));
+    const ipc = new IpcAuthorizer(pubsub(['cmd/aiot/*/*/safe-mode']));
     expect(ipc.allows('aws.greengrass#PublishToTopic', 'cmd/aiot/plant-1/dev-7/safe-mode')).toBe(true);
     expect(ipc.allows('aws.greengrass#PublishToTopic', 'cmd/aiot/plant-1/dev-7/resume')).toBe(false);
     expect(ipc.allows('aws.greengrass#SubscribeToTopic', 'cmd/aiot/plant-1/dev-7/safe-mode')).toBe(false);
   });
 
   it('when SubscribeToTopic is granted a filter, the component may subscribe with exactly that filter', () => {
-    const ipc = new IpcAuthorizer(
-      COMPONENT_NAME,
-      pubsub(['dt/aiot/+/+/telemetry'], 'aws.greengrass#SubscribeToTopic'),
-    );
+    const ipc = new IpcAuthorizer(pubsub(['dt/aiot/+/+/telemetry'], 'aws.greengrass#SubscribeToTopic'));
     expect(ipc.allows('aws.greengrass#SubscribeToTopic', 'dt/aiot/+/+/telemetry')).toBe(true);
     expect(ipc.allows('aws.greengrass#SubscribeToTopic', 'dt/aiot/#')).toBe(false);
   });
 
   it('when PublishToIoTCore is granted with MQTT wildcards, matching topics are allowed (mqttproxy takes them)', () => {
-    const ipc = new IpcAuthorizer(COMPONENT_NAME, {
+    const ipc = new IpcAuthorizer({
       'aws.greengrass.ipc.mqttproxy': {
         p: { operations: ['aws.greengrass#PublishToIoTCore'], resources: ['dt/aiot/+/+/events'] },
       },
@@ -51,7 +48,7 @@ describe('Greengrass IPC authorization (local stand-in for the nucleus)', () => 
   });
 
   it('when the shipped recipe is checked, every topic the component uses is granted', () => {
-    const ipc = new IpcAuthorizer(COMPONENT_NAME, shippedAccessControl());
+    const ipc = new IpcAuthorizer(shippedAccessControl());
     expect(ipc.allows('aws.greengrass#SubscribeToTopic', 'dt/aiot/+/+/telemetry')).toBe(true);
     expect(ipc.allows('aws.greengrass#PublishToTopic', 'cmd/aiot/plant-1/dev-7/safe-mode')).toBe(true);
     expect(ipc.allows('aws.greengrass#PublishToIoTCore', 'dt/aiot/plant-1/dev-7/aggregates')).toBe(true);
