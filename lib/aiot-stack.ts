@@ -199,8 +199,8 @@ export class AiotStack extends Stack {
       inferenceMode: config.inferenceMode,
       trainingInstanceType: config.trainingInstanceType,
       inferenceInstanceType: config.inferenceInstanceType,
-      // The thing group the edge deployment targets (lib/constructs/edge/edge-deployment.ts).
-      edgeCoreGroupName: `${namePrefix}-edge-cores`,
+      edgeCoreGroupName: this.edge.deployment.coreGroup.thingGroupName!,
+      edgeThresholdsParameter: this.edge.deployment.thresholdsParameter,
     });
 
     // Cloud scoring on the stream path: anomalies become events and start the response workflow.
