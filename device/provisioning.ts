@@ -7,7 +7,7 @@ import { type BrokerEndpoint, newConnection } from './connection';
 
 export interface ProvisionOptions {
   /** Where to connect with the claim certificate (IoT Core; a broker URL in tests). */
-  readonly claim: BrokerEndpoint;
+  readonly claim: Extract<BrokerEndpoint, { kind: 'url' | 'iot-core' }>;
   /** Fleet provisioning template (`aiot-<stage>-fleet`). */
   readonly templateName: string;
   /** The device's serial number: it becomes the thing name (the template's `SerialNumber` parameter). */

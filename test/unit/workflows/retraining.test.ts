@@ -170,7 +170,8 @@ describe('retraining (local run of lib/workflows/retraining.asl.json)', () => {
 });
 
 describe('the local SageMaker enforces the serverless rules', () => {
-  const sagemaker = () => createLocalWorkflows({ db: new Database(':memory:'), publish: async () => {} }).sagemaker;
+  const sagemaker = () =>
+    createLocalWorkflows({ db: new Database(':memory:'), publish: async () => {} }).sagemaker;
   const model = (name: string, isolated: boolean) => ({
     ModelName: name,
     EnableNetworkIsolation: isolated,
@@ -178,7 +179,9 @@ describe('the local SageMaker enforces the serverless rules', () => {
   });
   const serverless = (config: string, modelName: string) => ({
     EndpointConfigName: config,
-    ProductionVariants: [{ ModelName: modelName, ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5 } }],
+    ProductionVariants: [
+      { ModelName: modelName, ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5 } },
+    ],
   });
   const instance = (config: string, modelName: string) => ({
     EndpointConfigName: config,
