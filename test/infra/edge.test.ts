@@ -150,7 +150,7 @@ describe('edge processing infrastructure', () => {
     template().hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Action: Match.arrayWith(['ssm:PutParameter']), Resource: Match.anyValue() }),
+          Match.objectLike({ Action: 'ssm:PutParameter', Resource: Match.anyValue() }),
         ]),
       },
       Roles: [{ Ref: Match.stringLikeRegexp('RetrainingUpdateEdgeRole') }],

@@ -59,8 +59,9 @@ export class EdgeDeployment extends Construct {
     const initial =
       parseEdgeConfig(props.configuration ?? {}).config.detector.severity ??
       DEFAULT_EDGE_CONFIG.detector.severity;
+    const parameterName = `/${props.namePrefix}/edge/detector-severity`;
     this.thresholdsParameter = new ssm.StringParameter(this, 'Thresholds', {
-      parameterName: `/${props.namePrefix}/edge/detector-severity`,
+      parameterName,
       description:
         'Detector severity thresholds of the edge; retraining updates it, stack deployments read it',
       stringValue: JSON.stringify(initial),
@@ -69,7 +70,7 @@ export class EdgeDeployment extends Construct {
       [props.component.componentName]: {
         componentVersion: props.component.version,
         configurationUpdate: {
-          merge: mergeWithThresholdsFrom(this.thresholdsParameter.parameterName, props.configuration ?? {}),
+          merge: mergeWithThresholdsFrom(parameterName, props.configuration ?? {}),
         },
       },
     };
