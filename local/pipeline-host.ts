@@ -14,6 +14,8 @@ export interface PipelineWorkerData {
   readonly batchWindowMs: number;
   /** Report each stored message's newest reading time (for latency benchmarks). */
   readonly reportStoredTimes: boolean;
+  /** See {@link PipelineHostOptions.clockStartMs}. */
+  readonly clockStartMs?: number;
 }
 
 /** What the thread has done since its last report. */
@@ -61,6 +63,12 @@ export interface PipelineHostOptions {
   readonly stage: string;
   /** How long a shard of the stream waits to fill a batch. @default 20 */
   readonly batchWindowMs?: number;
+  /**
+   * The thread's clock reads this (epoch ms) when it starts and then advances with real time, so
+   * that what it checks against the time (how old a reading may be) does not depend on the day.
+   * @default the wall clock
+   */
+  readonly clockStartMs?: number;
   /** Told what the thread did, as it reports it. */
   readonly onProgress: (progress: PipelineProgress) => void;
   /** An anomaly the stream path's scoring found (already stored as an event). */
@@ -70,7 +78,7 @@ export interface PipelineHostOptions {
 
 /**
  * What happens behind the broker — the rules, the stream, the stream processor, the store's
- * writes, the stream path's scoring and the event router (`local/pipeline-worker.ts`) — on a
+ * writes, the stream path's scoring and the event router (`local/pipeline.ts`) — on a
  * thread of its own, so that it does not share the broker's event loop. Messages taken within a few
  * milliseconds cross to the thread in one message, their payloads packed into one
  * transferred buffer ({@link CrossingBatch}).
@@ -105,6 +113,7 @@ export class PipelineHost {
       stage: options.stage,
       batchWindowMs: options.batchWindowMs ?? 20,
       reportStoredTimes: options.reportStoredTimes ?? false,
+      clockStartMs: options.clockStartMs,
     };
     const worker = startTsWorker(entry, data);
     const host = new PipelineHost(worker, options);
@@ -158,6 +167,11 @@ export class PipelineHost {
   /** Messages handed over and not yet through the rules, and records still in the stream. */
   get pending(): number {
     return this.sent - this.dispatched + this.put - this.settled;
+  }
+
+  /** Messages handed over to this thread so far. */
+  get handedOver(): number {
+    return this.sent;
   }
 
   /** The thread's event-loop utilization so far (cumulative; Node's `EventLoopUtilization`). */

@@ -42,6 +42,11 @@ export interface FleetOptions {
   readonly connectTimeoutMs?: number;
   /** How long stop() waits for queues to drain. @default 10000 */
   readonly drainTimeoutMs?: number;
+  /**
+   * The time the fleet paces itself by and stamps readings with (epoch ms).
+   * @default Date.now
+   */
+  readonly clock?: () => number;
   /** Called about once a second while running. */
   readonly onProgress?: (p: FleetProgress) => void;
   readonly logger?: AgentLogger;
@@ -108,6 +113,7 @@ export class Fleet {
   private readonly ownsStateDir: boolean;
   private readonly devices: SimulatedDevice[] = [];
   private t0 = 0;
+  private readonly clock: () => number;
   private tick: NodeJS.Timeout | undefined;
   private progressTimer: NodeJS.Timeout | undefined;
   private finished = false;
@@ -124,6 +130,7 @@ export class Fleet {
       ...(options.seed !== undefined && { seed: options.seed }),
     });
     this.groundTruth = planFaults(this.scenario);
+    this.clock = options.clock ?? Date.now;
     this.done = new Promise((r) => {
       this.resolveDone = r;
     });
@@ -146,6 +153,7 @@ export class Fleet {
         batch: s.batch,
         samplingHz: s.rateHz,
         maxQueuedMessages: options.maxQueuedMessages,
+        clock: options.clock,
         logger: options.logger,
       });
       this.devices.push({
@@ -206,7 +214,7 @@ export class Fleet {
     } finally {
       clearTimeout(timer);
     }
-    this.t0 = Date.now();
+    this.t0 = this.clock();
     for (const f of this.groundTruth) {
       f.startMs = this.t0 + Math.round(f.startS * 1000);
       f.endMs = this.t0 + Math.round(f.endS * 1000);
@@ -229,7 +237,7 @@ export class Fleet {
 
   progress(): FleetProgress {
     const stats = this.counters();
-    const elapsedS = this.t0 ? Math.min(this.scenario.durationS, (Date.now() - this.t0) / 1000) : 0;
+    const elapsedS = this.t0 ? Math.min(this.scenario.durationS, (this.clock() - this.t0) / 1000) : 0;
     return {
       elapsedS,
       durationS: this.scenario.durationS,
@@ -245,7 +253,7 @@ export class Fleet {
 
   private sampleDue(): void {
     const durationMs = this.scenario.durationS * 1000;
-    const nowMs = Date.now() - this.t0;
+    const nowMs = this.clock() - this.t0;
     for (const d of this.devices) {
       this.updateOutage(d, nowMs / 1000);
       while (d.nextAtMs <= nowMs && d.nextAtMs < durationMs) {

@@ -48,7 +48,7 @@ describe('local dashboard in a real browser', () => {
       });
     });
     browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
+      executablePath: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium',
       args: [
         '--no-sandbox',
         '--headless',

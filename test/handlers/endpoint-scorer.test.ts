@@ -79,8 +79,13 @@ describe('EndpointScorer', () => {
   });
 
   it('when the endpoint is slower than the timeout, the detector scores the batch', async () => {
+    // An endpoint that answers only when the test lets it: after the scorer has given up.
+    let answerLate = () => {};
     sm.on(InvokeEndpointCommand).callsFake(
-      () => new Promise((resolve) => setTimeout(() => resolve(rcfAnswer([1])), 500)),
+      () =>
+        new Promise((resolve) => {
+          answerLate = () => resolve(rcfAnswer([1]));
+        }),
     );
     const scorer = new EndpointScorer({
       client: new SageMakerRuntimeClient({}),
@@ -90,6 +95,7 @@ describe('EndpointScorer', () => {
     const batch = await scorer.score([reading(0)]);
 
     expect(batch).toMatchObject({ scorer: 'detector', fallbackReason: 'endpoint slower than 50 ms' });
+    answerLate();
   });
 
   it('when no model is deployed, the detector scores without calling SageMaker', async () => {

@@ -1,6 +1,6 @@
 /**
- * The AWS rules the stack relies on (docs/aws-rules.md), each checked on the synthesized stack.
- * Bundling is skipped (`aws:cdk:bundling-stacks`): none of these rules depends on a Lambda's code.
+ * The AWS rules the stack relies on (docs/aws-rules.md), each checked on the synthesized stack
+ * (without bundling: none of these rules depends on a Lambda's code).
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -16,11 +16,10 @@ import {
   resolvePolicyDocument,
   WORST_CASE_ENVIRONMENT,
 } from '../../lib/constructs/iot/policy-size';
-
-const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+import { testApp } from '../fixtures/stack';
 
 function build(context: Record<string, unknown> = {}, env?: { region: string; account: string }) {
-  const app = new App({ context: { ...NO_BUNDLING, ...context } });
+  const app = testApp(context);
   const stack = new AiotStack(app, 'aiot-rules', {
     config: loadConfig((k) => app.node.tryGetContext(k)),
     env,

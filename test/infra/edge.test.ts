@@ -1,10 +1,9 @@
 import type * as cdk from 'aws-cdk-lib';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { COMPONENT_NAME, DEFAULT_EDGE_CONFIG } from '../../greengrass/anomaly-detector/config';
 import { EdgeProcessing } from '../../lib/constructs/edge/edge-processing';
-import { buildStack } from '../fixtures/stack';
+import { buildStack, testApp } from '../fixtures/stack';
 
 /** Joins an Fn::Join string into a readable one with tokens as <Ref>. */
 function flat(v: unknown): string {
@@ -18,10 +17,9 @@ function flat(v: unknown): string {
 }
 
 function build(props: Partial<ConstructorParameters<typeof EdgeProcessing>[2]> = {}) {
-  const app = new App();
+  const app = testApp({}, { nag: true });
   const stack = new Stack(app, 'edge-test');
   const edge = new EdgeProcessing(stack, 'Edge', { namePrefix: 'aiot-test', ...props });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, edge, template: Template.fromStack(stack) };
 }
 

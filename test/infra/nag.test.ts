@@ -7,8 +7,8 @@ import { buildStack } from '../fixtures/stack';
 const ROOT = path.resolve(__dirname, '../..');
 
 describe('the whole app', () => {
-  it('when synthesized with cdk-nag AwsSolutions and CloudFormation validation, has no unacknowledged finding', () => {
-    const { app } = buildStack({}, true);
+  it('when bundled and synthesized with cdk-nag AwsSolutions and CloudFormation validation, has no unacknowledged finding', () => {
+    const { app } = buildStack({}, { nag: true, bundle: true, validate: true });
     expect(() => app.synth()).not.toThrow();
   });
 

@@ -10,7 +10,7 @@ describe('OperatorDashboard', () => {
   let withQuickSight: BuiltStack;
   beforeAll(() => {
     plain = buildStack();
-    withQuickSight = buildStack({ quicksightPrincipalArn: PRINCIPAL }, true);
+    withQuickSight = buildStack({ quicksightPrincipalArn: PRINCIPAL }, { nag: true });
   });
 
   it('when quicksightPrincipalArn is not set, the stack has no QuickSight resource and no mirror', () => {

@@ -11,6 +11,7 @@ import { AggregatesMessageSchema } from '../../../greengrass/anomaly-detector/ag
 import { AnomalyDetectorComponent } from '../../../greengrass/anomaly-detector/component';
 import { DEFAULT_EDGE_CONFIG } from '../../../greengrass/anomaly-detector/config';
 import { LoopbackTransport } from '../../../greengrass/anomaly-detector/loopback-transport';
+import { waitUntil } from '../../fixtures/wait';
 
 const T0 = Date.UTC(2026, 10, 1);
 const flushAsync = () => new Promise((r) => setImmediate(r));
@@ -283,7 +284,8 @@ describe('AnomalyDetectorComponent', () => {
     expect(readdirSync(join(dir, 'outbox'))).toHaveLength(10);
 
     transport.online = true;
-    await new Promise((r) => setTimeout(r, 1200));
+    // The outbox tries again on its own (every second) and sends what waited, in order.
+    await waitUntil(() => cloud('aggregates').length === 10, 'the queued aggregates to go out');
     const starts = cloud('aggregates').map((a) => a.windowStart);
     expect(starts).toEqual(Array.from({ length: 10 }, (_, i) => T0 + i * 60_000));
     expect(readdirSync(join(dir, 'outbox'))).toEqual([]);

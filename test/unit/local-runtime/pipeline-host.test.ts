@@ -3,15 +3,23 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { AnomalyEvent } from '../../../core/events';
 import type { InboundMessage } from '../../../local/broker';
+import { createPipeline } from '../../../local/pipeline';
 import {
   emptyProgress,
   PipelineGroup,
   PipelineHost,
   type PipelineProgress,
+  type PipelineToHost,
 } from '../../../local/pipeline-host';
 import { openLocalStore } from '../../../local/store';
 
-const message = (topic: string, payload: unknown, receivedAt = Date.now()): InboundMessage => ({
+/**
+ * The pipeline's clock starts here (years back: by the wall clock every reading would be refused
+ * as too old), so what the tests see does not depend on the day they run.
+ */
+const T0 = Date.UTC(2020, 0, 1, 12);
+
+const message = (topic: string, payload: unknown, receivedAt = T0): InboundMessage => ({
   topic,
   payload: Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify(payload)),
   clientId: topic.split('/')[3]!,
@@ -29,6 +37,33 @@ const telemetry = (deviceId: string, seq: number, ts: number) =>
     readings: [{ ts, values: { bearing_temp_c: 40 + seq } }],
   });
 
+describe('createPipeline', () => {
+  it('when a reading is older than the contract allows by the injected clock, quarantines it and stores the fresh one', async () => {
+    const store = openLocalStore(':memory:');
+    const posted: PipelineToHost[] = [];
+    const pipeline = createPipeline({
+      store,
+      stage: 'local',
+      batchWindowMs: 1,
+      clock: () => T0,
+      post: (m) => posted.push(m),
+    });
+    await pipeline.dispatch(telemetry('dev-0', 0, T0 - 31 * 86_400_000));
+    await pipeline.dispatch(telemetry('dev-0', 1, T0 - 1000));
+    await pipeline.stop();
+
+    const progress = emptyProgress();
+    for (const m of posted) {
+      if (m.type !== 'progress') continue;
+      for (const k of Object.keys(progress) as (keyof PipelineProgress)[]) progress[k] += m.progress[k];
+    }
+    expect(progress).toMatchObject({ dispatched: 2, put: 2, settled: 2, stored: 1, quarantined: 1 });
+    const [kept] = store.quarantine.list({ limit: 10 }).items;
+    expect(kept).toMatchObject({ source: 'stream-processor', reason: expect.stringContaining('older than') });
+    store.close();
+  });
+});
+
 describe('PipelineHost', () => {
   let dir: string;
   beforeEach(() => {
@@ -45,6 +80,7 @@ describe('PipelineHost', () => {
     const host = await PipelineHost.start({
       dbFile,
       stage: 'local',
+      clockStartMs: T0,
       batchWindowMs: 5,
       reportStoredTimes: true,
       onProgress: (p) => {
@@ -55,7 +91,7 @@ describe('PipelineHost', () => {
     });
     host.onStored((_at, times) => storedTimes.push(...times));
     try {
-      const t0 = Date.UTC(2026, 10, 24, 12);
+      const t0 = T0 - 3_600_000;
       for (let seq = 0; seq < 50; seq++) host.dispatch(telemetry(`dev-${seq % 3}`, seq, t0 + seq * 1000));
       // Not JSON: the rule fails (its error action); JSON of the wrong shape: the stream processor.
       host.dispatch(message('dt/aiot/plant-1/dev-0/telemetry', Buffer.from('not json at all')));
@@ -107,13 +143,14 @@ describe('PipelineHost', () => {
     const host = await PipelineHost.start({
       dbFile,
       stage: 'local',
+      clockStartMs: T0,
       onProgress: (p) => {
         stored += p.stored;
       },
       onAnomaly: () => {},
       log: () => {},
     });
-    const t0 = Date.UTC(2026, 10, 24, 12);
+    const t0 = T0 - 3_600_000;
     for (let seq = 0; seq < 20; seq++) host.dispatch(telemetry('dev-0', seq, t0 + seq * 1000));
     await host.stop();
     expect(stored).toBe(20);
@@ -128,6 +165,7 @@ describe('PipelineHost', () => {
       threads: 2,
       dbFile,
       stage: 'local',
+      clockStartMs: T0,
       batchWindowMs: 2,
       onProgress: (p) => {
         stored += p.stored;
@@ -136,12 +174,15 @@ describe('PipelineHost', () => {
       log: () => {},
     });
     try {
-      const t0 = Date.UTC(2026, 10, 24, 12);
+      const t0 = T0 - 3_600_000;
       for (let seq = 0; seq < 400; seq++) group.dispatch(telemetry(`dev-${seq % 8}`, seq, t0 + seq * 1000));
       await group.drained();
       expect(group.pending).toBe(0);
       expect(stored).toBe(400);
-      expect(Object.keys(group.eventLoops())).toEqual(['pipeline-1', 'pipeline-2']);
+      // Both threads took a share (8 device topics spread by hash; each device on one thread).
+      const shares = group.threads.map((t) => t.handedOver);
+      expect(shares.reduce((a, b) => a + b, 0)).toBe(400);
+      for (const share of shares) expect(share).toBeGreaterThanOrEqual(50);
       const rows = mainStore.db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number };
       expect(rows.n).toBe(400);
       const devices = mainStore.db

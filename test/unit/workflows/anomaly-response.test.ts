@@ -44,17 +44,15 @@ function setup(over: Partial<LocalWorkflowsOptions> = {}) {
 describe('anomaly-response (local run of lib/workflows/anomaly-response.asl.json)', () => {
   it('when a critical device acknowledges safe mode, the order is acknowledged and nothing escalates', async () => {
     const { workflows, published } = setup({
-      ackPollMs: 20,
       publish: async (topic, payload) => {
         published.push({ topic, payload });
-        // The device answers its command as the device agent does.
+        // The device answers its command as the device agent does, here before the publish
+        // returns: the first poll then finds the answer, whatever the machine's load.
         const cmd = JSON.parse(payload) as { commandId: string; schema: string };
-        setTimeout(() => {
-          void workflows.handleCommandResponse(
-            `${topic}/res`,
-            JSON.stringify({ schema: cmd.schema, commandId: cmd.commandId, status: 'ok', at: T0 + 6000 }),
-          );
-        }, 1);
+        await workflows.handleCommandResponse(
+          `${topic}/res`,
+          JSON.stringify({ schema: cmd.schema, commandId: cmd.commandId, status: 'ok', at: T0 + 6000 }),
+        );
       },
     });
     const { run, done } = workflows.startAnomalyResponse(anomaly());
@@ -82,6 +80,7 @@ describe('anomaly-response (local run of lib/workflows/anomaly-response.asl.json
       ]),
     );
     expect(summary.states).not.toContain('Escalate');
+    expect(summary.states.filter((s) => s === 'CheckAck')).toHaveLength(1);
   });
 
   it('when a storm of duplicates arrives for one device and window, one run opens one work order', async () => {
