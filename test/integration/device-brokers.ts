@@ -239,6 +239,7 @@ export async function mosquittoTlsBroker(options: {
   );
   const broker = new ProcessBroker('mosquitto-tls', port, () => ({ cmd: MOSQUITTO, args: ['-c', conf] }));
   return Object.assign(broker, { url: `mqtts://127.0.0.1:${port}` });
+}
 
 /**
  * A TCP relay in front of a broker that the test can cut off: while cut, it drops every open
