@@ -146,39 +146,30 @@ export function testPki(): TestPki {
     const res = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
     if (res.status !== 0) throw new Error(`openssl ${args[0]} failed: ${res.stderr}`);
   };
+  /** A new RSA key `name.key` with a self-signed certificate (`-x509`, `pem`) or a request (`csr`). */
+  const newKey = (name: string, out: 'pem' | 'csr', cn: string, ...extra: string[]) =>
+    openssl(
+      'req',
+      ...extra,
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.${out}`,
+      ...(out === 'pem' ? ['-days', '2'] : []),
+      '-subj',
+      `/CN=${cn}`,
+    );
   return {
     dir,
     ca: (name) => join(dir, `${name}.pem`),
     newCa(name) {
-      openssl(
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        `${name}.key`,
-        '-out',
-        `${name}.pem`,
-        '-days',
-        '2',
-        '-subj',
-        `/CN=${name}`,
-      );
+      newKey(name, 'pem', name, '-x509');
     },
     issue(name, caName, cn, san) {
-      openssl(
-        'req',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        `${name}.key`,
-        '-out',
-        `${name}.csr`,
-        '-subj',
-        `/CN=${cn}`,
-      );
+      newKey(name, 'csr', cn);
       const ext = join(dir, `${name}.ext`);
       writeFileSync(ext, san ? `subjectAltName=${san}\n` : 'basicConstraints=CA:FALSE\n');
       openssl(

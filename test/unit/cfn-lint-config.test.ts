@@ -5,7 +5,7 @@ import { DEPLOY_REGIONS } from '../../lib/constructs/common/deploy-regions';
 /** The list items under a top-level key of the flat YAML file (no YAML parser needed for it). */
 function yamlList(text: string, key: string): string[] {
   const lines = text.split('\n');
-  const start = lines.findIndex((l) => l === `${key}:`);
+  const start = lines.indexOf(`${key}:`);
   const items: string[] = [];
   for (const line of lines.slice(start + 1)) {
     if (/^\S/.test(line)) break;

@@ -4,7 +4,7 @@ import * as iot from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
 import { APP, commandFilter, commandResponseTopic, commandTopic } from '../../../core/topics';
 import { clientArn, iotArn, thingArn, topicArn, topicFilterArn } from '../iot/arns';
-import { addPolicySizeCheck } from '../iot/policy-size';
+import { sizedIotPolicy } from '../iot/policy-size';
 
 export interface CoreDeviceAccessProps {
   /** Prefix of the names (the stage keeps deployments apart). */
@@ -57,15 +57,11 @@ export class CoreDeviceAccess extends Construct {
       roleArn: this.tokenExchangeRole.roleArn,
       credentialDurationSeconds: props.credentialDurationSeconds ?? 3600,
     });
-    this.corePolicy = new iot.CfnPolicy(this, 'CorePolicy', {
+    this.corePolicy = sizedIotPolicy(this, 'CorePolicy', {
       policyName: `${props.namePrefix}-edge-core`,
-      policyDocument: this.policyDocument(props.namePrefix),
+      variants: [props.namePrefix, props.longestNamePrefix ?? props.namePrefix],
+      render: (p) => this.policyDocument(p),
     });
-    addPolicySizeCheck(
-      this.corePolicy,
-      [props.namePrefix, props.longestNamePrefix ?? props.namePrefix],
-      (p) => this.policyDocument(p),
-    );
   }
 
   /** The core policy for the cores of `namePrefix` (built from the name, so its size can be checked for any stage). */

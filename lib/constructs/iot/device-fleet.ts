@@ -10,7 +10,7 @@ import {
   topicArn,
   topicFilterArn,
 } from './arns';
-import { addPolicySizeCheck } from './policy-size';
+import { sizedIotPolicy } from './policy-size';
 
 export interface DeviceFleetProps {
   /** Prefix of the IoT names (the stage keeps deployments apart). */
@@ -49,15 +49,11 @@ export class DeviceFleet extends Construct {
       thingGroupName: `${props.namePrefix}-fleet`,
       thingGroupProperties: { thingGroupDescription: 'Every aiot device of this deployment' },
     });
-    this.devicePolicy = new iot.CfnPolicy(this, 'DevicePolicy', {
+    this.devicePolicy = sizedIotPolicy(this, 'DevicePolicy', {
       policyName: `${props.namePrefix}-device`,
-      policyDocument: this.policyDocument(props.telemetryRuleName),
+      variants: [props.telemetryRuleName, props.longestTelemetryRuleName ?? props.telemetryRuleName],
+      render: (rule) => this.policyDocument(rule),
     });
-    addPolicySizeCheck(
-      this.devicePolicy,
-      [props.telemetryRuleName, props.longestTelemetryRuleName ?? props.telemetryRuleName],
-      (rule) => this.policyDocument(rule),
-    );
   }
 
   /** The device policy, one resource per topic family (IoT policies are limited in length). */

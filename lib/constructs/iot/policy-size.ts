@@ -1,5 +1,6 @@
 import { Stack, Token } from 'aws-cdk-lib';
-import type * as iot from 'aws-cdk-lib/aws-iot';
+import * as iot from 'aws-cdk-lib/aws-iot';
+import type { Construct } from 'constructs';
 import { LONGEST_DEPLOY_REGION } from '../common/deploy-regions';
 
 /**
@@ -61,31 +62,41 @@ export function policyLength(resolved: unknown): number {
 }
 
 /**
- * Fails synth when the policy, rendered by `render` for each of `variants` (the stack's own
- * names and the longest a stage may give them) in the longest Region, would pass IoT Core's limit.
+ * An IoT policy whose document is rendered from a name that depends on the stage, checked at
+ * synth: rendered for the stack's own name and for the longest a stage may make it, in the longest
+ * Region, it must stay within IoT Core's limit, or synth fails saying by how much.
  */
-export function addPolicySizeCheck<T>(
-  policy: iot.CfnPolicy,
-  variants: readonly T[],
-  render: (variant: T) => unknown,
-): void {
+export function sizedIotPolicy<T>(
+  scope: Construct,
+  id: string,
+  props: {
+    readonly policyName: string;
+    /** The stack's own name first, then the longest one. */
+    readonly variants: readonly [T, T];
+    readonly render: (variant: T) => unknown;
+  },
+): iot.CfnPolicy {
+  const policy = new iot.CfnPolicy(scope, id, {
+    policyName: props.policyName,
+    policyDocument: props.render(props.variants[0]),
+  });
   policy.node.addValidation({
     validate: () => {
       const stack = Stack.of(policy);
       const env: PolicyEnvironment = {
-        partition: WORST_CASE_ENVIRONMENT.partition,
+        ...WORST_CASE_ENVIRONMENT,
         region: Token.isUnresolved(stack.region) ? WORST_CASE_ENVIRONMENT.region : stack.region,
-        account: WORST_CASE_ENVIRONMENT.account,
       };
       const longest = Math.max(
-        ...variants.map((v) => policyLength(resolvePolicyDocument(stack, render(v), env))),
+        ...props.variants.map((v) => policyLength(resolvePolicyDocument(stack, props.render(v), env))),
       );
       return longest > IOT_POLICY_MAX_CHARS
         ? [
-            `IoT policy ${policy.policyName}: ${longest} characters without whitespace in ${env.region} with the longest stage name; ` +
+            `IoT policy ${props.policyName}: ${longest} characters without whitespace in ${env.region} with the longest stage name; ` +
               `AWS IoT Core accepts at most ${IOT_POLICY_MAX_CHARS}`,
           ]
         : [];
     },
   });
+  return policy;
 }
