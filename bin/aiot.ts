@@ -8,10 +8,13 @@ import { telemetryJsonSchema } from '../core/telemetry';
 import { registerDeviceCommands } from '../device/cli';
 import { registerLocalCommands } from '../local/cli';
 import { registerWorkOrderCommands } from '../local/workflows/work-order-cli';
+import { registerCostCommands } from './cost';
 
 const program = new Command()
   .name('aiot')
-  .description('aiot: AWS-native AIoT platform — local runtime, fleet simulator, benchmarks, onboarding')
+  .description(
+    'aiot: AWS-native AIoT platform — local runtime, fleet simulator, benchmarks, onboarding, cost',
+  )
   .showHelpAfterError();
 
 program
@@ -24,6 +27,7 @@ program
 registerDeviceCommands(program);
 registerLocalCommands(program);
 registerWorkOrderCommands(program);
+registerCostCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`aiot: ${e instanceof Error ? e.message : String(e)}`);

@@ -1,4 +1,4 @@
-import { type Quarantine, quarantineItem, type TelemetryRecord, type TelemetryStore } from './store';
+import { type Quarantine, quarantineItem, type TelemetryRecord, type TelemetryStore } from './ports';
 import { parseTelemetry, type TelemetryMessage } from './telemetry';
 
 /** One stored row per reading: the measures of a device at one instant. */

@@ -1,6 +1,6 @@
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { Clock } from '../core/clock';
-import { quarantineItem, type TelemetryRecord, type TelemetryStore } from '../core/store';
+import { quarantineItem, type TelemetryRecord, type TelemetryStore } from '../core/ports';
 import { makeHandler as makeEventRouter } from '../lambda/event-router/handler';
 import { makeCloudScoring } from '../lambda/shared/cloud-scoring';
 import { EndpointScorer } from '../lambda/shared/endpoint-scorer';

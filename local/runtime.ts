@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AnomalyEvent } from '../core/events';
+import { quarantineItem, type TelemetryRecord } from '../core/ports';
 import { composeQueryStore } from '../core/query/model';
-import { quarantineItem, type TelemetryRecord } from '../core/store';
 import { parseDeviceTopic } from '../core/topics';
 import { Fleet, type FleetSummary } from '../device/simulator/fleet';
 import type { FaultRecord, ScenarioInput } from '../device/simulator/scenario';

@@ -1,4 +1,4 @@
-import type { RejectedRecord, TelemetryRecord, TelemetryStore, WriteResult } from '../core/store';
+import type { RejectedRecord, TelemetryRecord, TelemetryStore, WriteResult } from '../core/ports';
 
 interface PendingWrite {
   readonly records: readonly TelemetryRecord[];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createDetector, DEFAULT_DETECTOR_CONFIG, type DetectorConfig } from '../detector';
-import type { TelemetryRecord } from '../store';
+import type { TelemetryRecord } from '../ports';
 import type { WorkOrder } from '../workorders';
 import { featureRows, TRAINING_MEASURES } from './features';
 

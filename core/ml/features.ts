@@ -1,4 +1,4 @@
-import type { TelemetryRecord } from '../store';
+import type { TelemetryRecord } from '../ports';
 
 /**
  * The measures models are trained on, in column order: the vibration, temperature, current and

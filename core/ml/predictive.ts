@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TelemetryRecord } from '../store';
+import type { TelemetryRecord } from '../ports';
 import { DeviceIdSchema, SiteSchema } from '../telemetry';
 import type { WorkOrder } from '../workorders';
 import { TRAINING_MEASURES } from './features';

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
+import type { QueryStore } from '../ports';
 import { InvalidCursor } from '../workorders';
-import { CursorError, type QueryStore } from './model';
+import { CursorError } from './model';
 import { BadRequestError, matchRoute, NotFoundError, OPENAPI_PATH } from './routes';
 
 /** A request as both transports see it: API Gateway (HTTP API) and the local Node server. */

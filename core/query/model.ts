@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { type AnomalyEvent, AnomalyEventSchema, SEVERITIES, type Severity } from '../events';
+import { AnomalyEventSchema, SEVERITIES, type Severity } from '../events';
+import type { Page, QueryStore, TimeSeriesQueries, WorkOrderReader } from '../ports';
 import { DeviceIdSchema, MEASURE_NAME_PATTERN, SiteSchema } from '../telemetry';
-import type { ListWorkOrders, WorkOrderPage } from '../workorders';
 
 /**
- * The read side of the platform as a port: what operators and applications ask of the
- * time-series store and the work orders. The Timestream, DynamoDB and SQLite adapters implement
- * it; the query API's routes see only this interface.
+ * The read side's model: what operators and applications get from the time-series store and the
+ * work orders (the port itself, `QueryStore`, is in core/ports), and the rules every adapter of it
+ * shares: health, cursors, pages.
  */
 
 /** Rollup resolutions of telemetry queries; `raw` returns every reading (count 1). */
@@ -84,65 +84,6 @@ export const TelemetryPointSchema = z.object({
 export type TelemetryPoint = z.infer<typeof TelemetryPointSchema>;
 
 export { AnomalyEventSchema };
-
-export interface Page<T> {
-  readonly items: readonly T[];
-  /** Pass back to get the next page; absent on the last page. */
-  readonly cursor?: string;
-}
-
-export interface PageRequest {
-  /** Page size (the routes validate it; adapters trust it). */
-  readonly limit: number;
-  readonly cursor?: string;
-}
-
-export interface TelemetryQuery extends PageRequest {
-  readonly deviceId: string;
-  /** Epoch ms, inclusive. */
-  readonly from: number;
-  /** Epoch ms, exclusive. */
-  readonly to: number;
-  /** One measure; every measure of the device when absent. */
-  readonly measure?: string;
-  readonly resolution: Resolution;
-}
-
-export interface AnomalyQuery extends PageRequest {
-  readonly from: number;
-  readonly to: number;
-  /** Only these severities; all when absent. */
-  readonly severities?: readonly Severity[];
-  readonly deviceId?: string;
-}
-
-export interface PredictionQuery extends PageRequest {
-  readonly deviceId?: string;
-  readonly from: number;
-  readonly to: number;
-}
-
-/** The time-series half of the read port (telemetry, anomalies, predictions). */
-export interface TimeSeriesQueries {
-  listDevices(page: PageRequest): Promise<Page<DeviceSummary>>;
-  getDevice(deviceId: string): Promise<DeviceDetail | undefined>;
-  /** Oldest first. */
-  telemetry(q: TelemetryQuery): Promise<Page<TelemetryPoint>>;
-  /** Newest first. */
-  anomalies(q: AnomalyQuery): Promise<Page<AnomalyEvent>>;
-  /** Newest first. */
-  predictions(q: PredictionQuery): Promise<Page<Prediction>>;
-}
-
-/** Everything the query API reads. */
-export interface QueryStore extends TimeSeriesQueries {
-  workOrders(q: ListWorkOrders): Promise<WorkOrderPage>;
-}
-
-/** A reader of work orders: the `list` of the WorkOrderStore port is all the API needs. */
-export interface WorkOrderReader {
-  list(query?: ListWorkOrders): Promise<WorkOrderPage>;
-}
 
 /** One QueryStore from a time-series adapter and the work-order store. */
 export function composeQueryStore(timeseries: TimeSeriesQueries, workOrders: WorkOrderReader): QueryStore {

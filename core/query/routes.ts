@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { AnomalyEventSchema, SEVERITIES } from '../events';
+import type { QueryStore } from '../ports';
 import { DeviceIdSchema, MEASURE_NAME_PATTERN } from '../telemetry';
 import { WorkOrderSchema, WorkOrderStatusSchema } from '../workorders';
 import {
   DeviceDetailSchema,
   DeviceSummarySchema,
   PredictionSchema,
-  type QueryStore,
   RESOLUTIONS,
   TelemetryPointSchema,
 } from './model';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { COMMAND_SCHEMA_VERSION, type Command, CommandResponseSchema } from '../commands';
 import { DEFAULT_DETECTOR_CONFIG } from '../detector';
 import { AnomalyEventSchema, SEVERITIES, type Severity } from '../events';
-import type { TelemetryRecord } from '../store';
+import type { DeviceDirectory, HistoryReader, TelemetryRecord, WorkOrderStore } from '../ports';
 import { commandTopic } from '../topics';
 import {
   AnomalyWindowSchema,
@@ -10,7 +10,6 @@ import {
   DEFAULT_ANOMALY_WINDOW_MS,
   OpenWorkOrderSchema,
   type WorkOrder,
-  type WorkOrderStore,
   workOrderId,
 } from '../workorders';
 
@@ -61,16 +60,6 @@ export function anomalyResponseStart(
 }
 
 // ── Enrich ────────────────────────────────────────────────────────────────────────────────
-
-/** Recent readings of a device (the time-series store in AWS, SQLite locally). */
-export interface HistoryReader {
-  recent(deviceId: string, sinceMs: number, untilMs: number): Promise<readonly TelemetryRecord[]>;
-}
-
-/** Device metadata (thing attributes in AWS, the simulator's registry locally). */
-export interface DeviceDirectory {
-  describe(deviceId: string): Promise<Readonly<Record<string, string>> | undefined>;
-}
 
 export interface MeasureSummary {
   readonly count: number;

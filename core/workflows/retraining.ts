@@ -13,14 +13,13 @@ import {
   FEATURE_WINDOW_MS,
   failureMarks,
   PREDICTION_HORIZON_MS,
-  type PredictionEvent,
   PredictionEventSchema,
   predictiveDataset,
   toFeatureCsv,
   toXgboostCsv,
   type WindowFeatures,
 } from '../ml/predictive';
-import type { TelemetryRecord } from '../store';
+import type { ObjectStore, PredictionStore, TelemetryRecord } from '../ports';
 import type { WorkOrder } from '../workorders';
 
 /**
@@ -54,12 +53,6 @@ export const RetrainingRequestSchema = z
     requestedAt: z.string().min(1).optional(),
   })
   .default({});
-
-/** Object storage by `s3://bucket/key` URI (S3 in AWS, memory or disk locally). */
-export interface ObjectStore {
-  get(uri: string): Promise<string | undefined>;
-  put(uri: string, body: string): Promise<void>;
-}
 
 export interface ExportDeps {
   readonly objects: ObjectStore;
@@ -202,11 +195,6 @@ async function exportPredictorData(
       transform: jobName(deps.namePrefix, runId, 'predict'),
     },
   };
-}
-
-/** Where failure predictions are kept (the events table in AWS, beside the anomalies). */
-export interface PredictionStore {
-  putPredictions(events: readonly PredictionEvent[]): Promise<void>;
 }
 
 /** Turns the predictor's batch-transform output into prediction events and stores them. */

@@ -1,6 +1,6 @@
 import { type AnomalyEvent, AnomalyEventSchema } from '../../core/events';
+import { type EventStore, type Quarantine, quarantineItem } from '../../core/ports';
 import { splitRuleEnvelope } from '../../core/rules';
-import { type EventStore, type Quarantine, quarantineItem } from '../../core/store';
 import { formatIssues } from '../../core/telemetry';
 
 export const SOURCE = 'event-router';

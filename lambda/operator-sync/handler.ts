@@ -1,4 +1,4 @@
-import type { WorkOrderReader } from '../../core/query/model';
+import type { WorkOrderReader } from '../../core/ports';
 import type { WorkOrder } from '../../core/workorders';
 
 export interface OperatorSyncDeps {

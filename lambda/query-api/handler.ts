@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { QueryStore } from '../../core/ports';
 import { type ApiRequest, handleApiRequest } from '../../core/query/api';
-import type { QueryStore } from '../../core/query/model';
 import { type OpenApiOptions, openApiDocument } from '../../core/query/openapi';
 
 export interface QueryApiDeps {

@@ -1,6 +1,6 @@
 import type { AnomalyEvent } from '../../core/events';
 import { type IngestOutcome, toRecords } from '../../core/ingest';
-import type { EventStore } from '../../core/store';
+import type { EventStore } from '../../core/ports';
 import { type EndpointScorer, type ScoredBatch, toAnomalyEvents } from './endpoint-scorer';
 
 export interface CloudScoringDeps {

@@ -6,19 +6,17 @@ import {
   QueryCommand,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { ListWorkOrders, WorkOrderPage, WorkOrderStore } from '../../core/ports';
 import {
   applyStatusChange,
   InvalidCursor,
-  type ListWorkOrders,
   newWorkOrder,
   type OpenWorkOrder,
   pageSize,
   type StatusChange,
   type WorkOrder,
   WorkOrderNotFound,
-  type WorkOrderPage,
   WorkOrderSchema,
-  type WorkOrderStore,
 } from '../../core/workorders';
 
 /** The status index: partition `status`, sort `openedAt`, so a status lists newest first. */

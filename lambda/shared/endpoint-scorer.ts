@@ -8,8 +8,8 @@ import {
 } from '../../core/detector';
 import { type AnomalyEvent, EVENT_SCHEMA_VERSION } from '../../core/events';
 import { featureRows, TRAINING_MEASURES, toCsv } from '../../core/ml/features';
-import type { TelemetryRecord } from '../../core/store';
-import { CurrentModelSchema, type ObjectStore, registryUri } from '../../core/workflows/retraining';
+import type { ObjectStore, TelemetryRecord } from '../../core/ports';
+import { CurrentModelSchema, registryUri } from '../../core/workflows/retraining';
 
 /** Which scorer produced a score: the SageMaker endpoint, or the in-process detector instead of it. */
 export type ScorerKind = 'endpoint' | 'detector';

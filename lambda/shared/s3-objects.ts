@@ -1,5 +1,5 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ObjectStore } from '../../core/workflows/retraining';
+import type { ObjectStore } from '../../core/ports';
 
 export function parseS3Uri(uri: string): { Bucket: string; Key: string } {
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Quarantine, QuarantineItem } from '../../core/store';
+import type { Quarantine, QuarantineItem } from '../../core/ports';
 
 /**
  * The Quarantine port on S3: one JSON Lines object per call under

@@ -4,7 +4,7 @@ import {
   WriteRecordsCommand,
 } from '@aws-sdk/client-timestream-write';
 import type { AnomalyEvent } from '../../core/events';
-import type { EventStore } from '../../core/store';
+import type { EventStore } from '../../core/ports';
 import { chunk, MAX_RECORDS_PER_WRITE } from './timestream-store';
 
 /** An anomaly as one multi-measure record of the `events` table. */

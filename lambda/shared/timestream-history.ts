@@ -1,7 +1,6 @@
 import { type Datum, QueryCommand, type TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { FEATURE_WINDOW_MS, type WindowFeatures } from '../../core/ml/predictive';
-import type { TelemetryRecord } from '../../core/store';
-import type { HistoryReader } from '../../core/workflows/anomaly-response';
+import type { HistoryReader, TelemetryRecord } from '../../core/ports';
 
 /** Most readings one enrichment reads (newest first): an hour of a fast device is plenty. */
 export const MAX_HISTORY_ROWS = 2000;

@@ -1,7 +1,7 @@
 import type { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { type _Record, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import type { PredictionEvent } from '../../core/ml/predictive';
-import type { PredictionStore } from '../../core/workflows/retraining';
+import type { PredictionStore } from '../../core/ports';
 import { chunk, MAX_RECORDS_PER_WRITE } from './timestream-store';
 
 /** A failure prediction as one record of the `events` table, beside the anomalies (measure `prediction`). */

@@ -6,8 +6,15 @@ import {
 } from '@aws-sdk/client-timestream-query';
 import type { AnomalyEvent, Severity } from '../../core/events';
 import { SEVERITIES } from '../../core/events';
+import type {
+  AnomalyQuery,
+  Page,
+  PageRequest,
+  PredictionQuery,
+  TelemetryQuery,
+  TimeSeriesQueries,
+} from '../../core/ports';
 import {
-  type AnomalyQuery,
   CursorKeys,
   DEFAULT_HEALTH_POLICY,
   type DeviceDetail,
@@ -15,14 +22,9 @@ import {
   decodeCursor,
   deviceHealth,
   type HealthPolicy,
-  type Page,
-  type PageRequest,
   type Prediction,
-  type PredictionQuery,
   type Resolution,
   type TelemetryPoint,
-  type TelemetryQuery,
-  type TimeSeriesQueries,
   toPage,
 } from '../../core/query/model';
 import { DEVICE_ID_PATTERN, MEASURE_NAME_PATTERN } from '../../core/telemetry';

@@ -11,7 +11,7 @@ import type {
   TelemetryRecord,
   TelemetryStore,
   WriteResult,
-} from '../../core/store';
+} from '../../core/ports';
 
 /** Timestream's own limit on records per WriteRecords call. */
 export const MAX_RECORDS_PER_WRITE = 100;

@@ -9,7 +9,7 @@ import {
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { type IngestOutcome, ingestMessage } from '../../core/ingest';
-import type { Quarantine, TelemetryStore } from '../../core/store';
+import type { Quarantine, TelemetryStore } from '../../core/ports';
 
 export const SOURCE = 'stream-processor';
 

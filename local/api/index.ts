@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { QueryStore } from '../../core/ports';
 import { type ApiRequest, handleApiRequest, isApiPath } from '../../core/query/api';
-import type { QueryStore } from '../../core/query/model';
 import { openApiDocument } from '../../core/query/openapi';
 
 export interface LocalApiOptions {

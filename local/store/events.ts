@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { type AnomalyEvent, AnomalyEventSchema } from '../../core/events';
+import type { EventStore } from '../../core/ports';
 import { type Prediction, PredictionSchema } from '../../core/query/model';
-import type { EventStore } from '../../core/store';
 import { formatIssues } from '../../core/telemetry';
 
 /** Where predictions of the maintenance model are kept (beside the anomalies, as in Timestream). */

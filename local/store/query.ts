@@ -1,7 +1,14 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { AnomalyEvent, Severity } from '../../core/events';
+import type {
+  AnomalyQuery,
+  Page,
+  PageRequest,
+  PredictionQuery,
+  TelemetryQuery,
+  TimeSeriesQueries,
+} from '../../core/ports';
 import {
-  type AnomalyQuery,
   CursorKeys,
   DEFAULT_HEALTH_POLICY,
   type DeviceDetail,
@@ -9,14 +16,9 @@ import {
   decodeCursor,
   deviceHealth,
   type HealthPolicy,
-  type Page,
-  type PageRequest,
   type Prediction,
-  type PredictionQuery,
   RESOLUTION_MS,
   type TelemetryPoint,
-  type TelemetryQuery,
-  type TimeSeriesQueries,
   toPage,
 } from '../../core/query/model';
 

@@ -1,5 +1,5 @@
 import type { Database, Statement, Transaction } from 'better-sqlite3';
-import type { RejectedRecord, TelemetryRecord, TelemetryStore, WriteResult } from '../../core/store';
+import type { RejectedRecord, TelemetryRecord, TelemetryStore, WriteResult } from '../../core/ports';
 import {
   DEVICE_ID_PATTERN,
   MEASURE_NAME_PATTERN,

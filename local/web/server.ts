@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import * as path from 'node:path';
-import type { QueryStore } from '../../core/query/model';
+import type { QueryStore } from '../../core/ports';
 import { createApiHandler } from '../api';
 
 export interface WebServerOptions {

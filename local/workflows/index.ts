@@ -2,7 +2,14 @@ import type { Database } from 'better-sqlite3';
 import type { AnomalyEvent } from '../../core/events';
 import { featureRows, TRAINING_MEASURES, toCsv } from '../../core/ml/features';
 import { type PredictionEvent, windowFeatures } from '../../core/ml/predictive';
-import type { TelemetryRecord } from '../../core/store';
+import type {
+  DeviceDirectory,
+  HistoryReader,
+  ObjectStore,
+  PredictionStore,
+  TelemetryRecord,
+  WorkOrderStore,
+} from '../../core/ports';
 import {
   type AckPolicy,
   type AckResult,
@@ -11,9 +18,7 @@ import {
   ClassifyTaskSchema,
   classify,
   DEFAULT_ACK_POLICY,
-  type DeviceDirectory,
   enrich,
-  type HistoryReader,
   handleCommandResponse,
   runWorkOrderTask,
   safeModeCommand,
@@ -24,13 +29,11 @@ import {
   EdgeThresholdsSchema,
   evaluateCandidate,
   exportTrainingData,
-  type ObjectStore,
-  type PredictionStore,
   promoteModel,
   registryUri,
   storePredictions,
 } from '../../core/workflows/retraining';
-import type { WorkOrder, WorkOrderStore } from '../../core/workorders';
+import type { WorkOrder } from '../../core/workorders';
 import { type LocalTask, type RunSummary, WorkflowEngine } from './engine';
 import { LocalSageMaker, MemoryObjectStore, trainDataUri, trainManifestUri } from './local-sagemaker';
 import { SqliteWorkOrderStore } from './sqlite-work-orders';

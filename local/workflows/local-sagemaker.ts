@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { createDetector, type DetectorState, restoreDetector } from '../../core/detector';
 import { detectorScores, EvalManifestSchema, parseCsv } from '../../core/ml/evaluate';
 import { TRAINING_MEASURES } from '../../core/ml/features';
-import { type ObjectStore, transformOutputUri } from '../../core/workflows/retraining';
+import type { ObjectStore } from '../../core/ports';
+import { transformOutputUri } from '../../core/workflows/retraining';
 
 /**
  * SageMaker as the local runner plays it. There is no Random Cut Forest on a laptop, so the local

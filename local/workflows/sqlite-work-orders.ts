@@ -1,17 +1,15 @@
 import type { Database } from 'better-sqlite3';
+import type { ListWorkOrders, WorkOrderPage, WorkOrderStore } from '../../core/ports';
 import {
   applyStatusChange,
   InvalidCursor,
-  type ListWorkOrders,
   newWorkOrder,
   type OpenWorkOrder,
   pageSize,
   type StatusChange,
   type WorkOrder,
   WorkOrderNotFound,
-  type WorkOrderPage,
   WorkOrderSchema,
-  type WorkOrderStore,
 } from '../../core/workorders';
 
 export const WORK_ORDERS_TABLE = 'work_orders';

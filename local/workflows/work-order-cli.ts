@@ -3,12 +3,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import Database from 'better-sqlite3';
 import type { Command } from 'commander';
-import {
-  WORK_ORDER_STATUSES,
-  type WorkOrder,
-  WorkOrderStatusSchema,
-  type WorkOrderStore,
-} from '../../core/workorders';
+import type { WorkOrderStore } from '../../core/ports';
+import { WORK_ORDER_STATUSES, type WorkOrder, WorkOrderStatusSchema } from '../../core/workorders';
 import { DynamoDbWorkOrderStore } from '../../lambda/shared/dynamodb-work-orders';
 import { SqliteWorkOrderStore } from './sqlite-work-orders';
 

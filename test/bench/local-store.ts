@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import type { TelemetryRecord } from '../../core/store';
+import type { TelemetryRecord } from '../../core/ports';
 import { openLocalStore } from '../../local/store';
 
 const opts = new Command()

@@ -7,7 +7,7 @@
  */
 import type { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { Command } from 'commander';
-import type { Quarantine } from '../../core/store';
+import type { Quarantine } from '../../core/ports';
 import { TELEMETRY_SCHEMA_VERSION } from '../../core/telemetry';
 import { TimestreamTelemetryStore } from '../../lambda/shared/timestream-store';
 import { makeHandler } from '../../lambda/stream-processor/handler';

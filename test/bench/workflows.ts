@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import { Command } from 'commander';
 import { EVENT_SCHEMA_VERSION } from '../../core/events';
-import type { TelemetryRecord } from '../../core/store';
+import type { TelemetryRecord } from '../../core/ports';
 import { EndpointScorer } from '../../lambda/shared/endpoint-scorer';
 import { createLocalWorkflows } from '../../local/workflows';
 

@@ -1,6 +1,6 @@
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { TelemetryRecord } from '../../core/store';
+import type { TelemetryRecord } from '../../core/ports';
 import {
   EndpointScorer,
   parseRcfResponse,

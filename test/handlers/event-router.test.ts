@@ -1,5 +1,5 @@
 import type { AnomalyEvent } from '../../core/events';
-import type { EventStore, Quarantine, QuarantineItem } from '../../core/store';
+import type { EventStore, Quarantine, QuarantineItem } from '../../core/ports';
 import { makeHandler } from '../../lambda/event-router/handler';
 import { NOW } from '../fixtures/telemetry';
 

@@ -1,11 +1,8 @@
 import { DescribeThingCommand, IoTClient, ResourceNotFoundException } from '@aws-sdk/client-iot';
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { z } from 'zod';
-import {
-  AnomalyResponseInputSchema,
-  type DeviceDirectory,
-  enrich,
-} from '../../../core/workflows/anomaly-response';
+import type { DeviceDirectory } from '../../../core/ports';
+import { AnomalyResponseInputSchema, enrich } from '../../../core/workflows/anomaly-response';
 import { loadEnv } from '../../shared/env';
 import { TimestreamHistoryReader } from '../../shared/timestream-history';
 

@@ -1,4 +1,4 @@
-import type { TelemetryRecord, TelemetryStore } from '../../../core/store';
+import type { TelemetryRecord, TelemetryStore } from '../../../core/ports';
 import { openLocalStore } from '../../../local/store';
 import { CoalescingTelemetryStore } from '../../../local/write-coalescer';
 

@@ -3,8 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { AnomalyEvent } from '../../../core/events';
-import { CursorError, type Page } from '../../../core/query/model';
-import type { TelemetryRecord } from '../../../core/store';
+import type { Page, TelemetryRecord } from '../../../core/ports';
+import { CursorError } from '../../../core/query/model';
 import { type LocalStore, openLocalStore } from '../../../local/store';
 
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);

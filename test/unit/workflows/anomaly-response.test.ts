@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { type AnomalyEvent, EVENT_SCHEMA_VERSION } from '../../../core/events';
-import type { TelemetryRecord } from '../../../core/store';
+import type { TelemetryRecord } from '../../../core/ports';
 import { createLocalWorkflows, type LocalWorkflowsOptions } from '../../../local/workflows';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);

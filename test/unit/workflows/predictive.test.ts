@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { FEATURE_WINDOW_MS, predictiveDataset, windowFeatures } from '../../../core/ml/predictive';
-import type { TelemetryRecord } from '../../../core/store';
+import type { TelemetryRecord } from '../../../core/ports';
 import { createLocalWorkflows } from '../../../local/workflows';
 
 const MINUTE = 60_000;

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { TelemetryRecord } from '../../../core/store';
+import type { TelemetryRecord } from '../../../core/ports';
 import { anomalyWindow } from '../../../core/workorders';
 import { createLocalWorkflows } from '../../../local/workflows';
 
