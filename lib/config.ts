@@ -28,7 +28,11 @@ export const AiotConfigSchema = z.strictObject({
   /** Kinesis capacity: ON_DEMAND scales by itself; PROVISIONED uses `kinesisShards`. */
   kinesisCapacityMode: z.enum(['ON_DEMAND', 'PROVISIONED']).default('ON_DEMAND'),
   kinesisShards: positiveInt(500).default(1),
-  /** Hours Kinesis keeps records (24–8760): the window to recover from a processing outage. */
+  /**
+   * Hours Kinesis keeps records (24–8,760, what a stream allows:
+   * https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html): the window to
+   * recover from a processing outage. The stream processor's mapping gives up at 7 days at most.
+   */
   kinesisRetentionHours: z.coerce.number().int().min(24).max(8760).default(24),
   /** Storage backend. LiveAnalytics for existing Timestream customers; InfluxDB for new accounts. */
   storageBackend: z
