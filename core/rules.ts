@@ -61,7 +61,11 @@ export function splitCommandAck(json: unknown): { topic: string; payload: unknow
   return { topic: typeof topic === 'string' ? topic : '', payload };
 }
 
-/** IoT rule names allow only [a-zA-Z0-9_]; the stage keeps several deployments apart. */
-export function ruleName(stage: string, id: RuleId): string {
-  return `aiot_${stage.replace(/[^a-zA-Z0-9_]/g, '_')}_${id}`;
+/**
+ * IoT rule names allow only [a-zA-Z0-9_]; the stage keeps several deployments apart. `*` names
+ * every rule of the stage (an ARN pattern).
+ */
+export function ruleName(stage: string, id: RuleId | '*'): string {
+  const suffix = id.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  return `aiot_${stage.replace(/[^a-zA-Z0-9_]/g, '_')}_${suffix}`;
 }
