@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SeveritySchema } from './events';
+import { SeveritySchema } from './severity';
 import { DeviceIdSchema, SiteSchema } from './telemetry';
 
 /**
@@ -88,12 +88,14 @@ export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 25;
 
 export class WorkOrderNotFound extends Error {
+  override readonly name = 'WorkOrderNotFound';
   constructor(readonly id: string) {
     super(`no work order ${id}`);
   }
 }
 
 export class InvalidTransition extends Error {
+  override readonly name = 'InvalidTransition';
   constructor(
     readonly id: string,
     readonly from: WorkOrderStatus,
@@ -154,23 +156,6 @@ export function newWorkOrder(input: OpenWorkOrder, at: number): WorkOrder {
     openedAt: at,
     updatedAt: at,
   });
-}
-
-/** Newest first: a page ends at (openedAt, id) and the next one continues below it. */
-export function encodeWorkOrderCursor(order: Pick<WorkOrder, 'openedAt' | 'id'>): string {
-  return Buffer.from(JSON.stringify([order.openedAt, order.id]), 'utf8').toString('base64url');
-}
-
-export function decodeWorkOrderCursor(cursor: string): { openedAt: number; id: string } {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && Number.isInteger(v[0]) && typeof v[1] === 'string') {
-      return { openedAt: v[0] as number, id: v[1] };
-    }
-  } catch {
-    // fall through to the typed error
-  }
-  throw new InvalidCursor();
 }
 
 /** The listing order of every adapter: newest first, the higher id first among orders opened together. */

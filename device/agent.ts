@@ -1,12 +1,5 @@
 import { EventEmitter } from 'node:events';
-import {
-  COMMAND_SCHEMA_VERSION,
-  type Command,
-  type CommandName,
-  CommandNameSchema,
-  type CommandResponse,
-  CommandSchema,
-} from '../core/commands';
+import type { Command, CommandName, CommandResponse } from '../core/commands';
 import { ruleName } from '../core/rules';
 import {
   DEVICE_ID_PATTERN,
@@ -21,8 +14,10 @@ import {
   commandFilter,
   commandResponseTopic,
   parseDeviceTopic,
+  splitBasicIngest,
   telemetryTopic,
 } from '../core/topics';
+import { CommandInbox, type CommandOutcome } from './commands';
 import { type BrokerEndpoint, MqttLink } from './connection';
 import { ForwardQueue, SequenceCounter } from './queue';
 
@@ -46,7 +41,9 @@ export interface DeviceAgentOptions {
   /**
    * `basic`: publish straight to the telemetry rule (`$aws/rules/<rule>/dt/…`, no broker charge);
    * `plain`: the plain telemetry topic (local brokers, where no rule engine sits behind `$aws/rules`).
-   * @default 'basic' on IoT Core, 'plain' for a broker URL
+   * Through a site's Greengrass core telemetry always goes on the plain topic: the core's bridge
+   * relays it to IoT Core.
+   * @default 'basic' on IoT Core (directly or as a site's fallback), 'plain' for a broker URL
    */
   readonly ingest?: 'basic' | 'plain';
   /**
@@ -129,7 +126,7 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
   private online = true;
   private stopped = false;
   private drainWaiters: (() => void)[] = [];
-  private readonly answered = new Map<string, CommandResponse>();
+  private readonly commands: CommandInbox;
   private hz: number;
   private safe = false;
   private counters = {
@@ -155,12 +152,15 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
     this.deviceId = options.deviceId;
     this.site = options.site;
     this.clock = options.clock ?? Date.now;
+    this.commands = new CommandInbox((name, command) => this.apply(name, command), this.clock);
     this.log = options.logger ?? (() => {});
     this.maxReadings = Math.min(options.batch?.maxReadings ?? 10, TELEMETRY_LIMITS.maxReadingsPerMessage);
     this.maxDelayMs = options.batch?.maxDelayMs ?? 1000;
     this.maxInFlight = options.maxInFlight ?? 8;
     this.hz = options.samplingHz ?? 1;
-    const ingest = options.ingest ?? (options.broker.kind === 'iot-core' ? 'basic' : 'plain');
+    const ingest =
+      options.ingest ??
+      (options.broker.kind === 'iot-core' || options.broker.kind === 'greengrass' ? 'basic' : 'plain');
     const plain = telemetryTopic(options.site, options.deviceId);
     this.topic =
       ingest === 'basic' ? basicIngestTopic(ruleName(options.stage ?? 'dev', 'telemetry'), plain) : plain;
@@ -185,6 +185,11 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
       reconnectMinS: options.reconnect?.minS,
       reconnectMaxS: options.reconnect?.maxS,
       onUp: () => this.onUp(),
+      onPath: (path, where) =>
+        this.log(
+          'info',
+          `${this.deviceId}: connected to ${path === 'core' ? 'the site core' : 'the broker'} at ${where}`,
+        ),
       onDown: (reason) => this.onDown(reason),
     });
   }
@@ -321,11 +326,20 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
       if (!m) break;
       this.sent++;
       const generation = this.generation;
-      this.link.publish(m.topic, m.body).then(
+      this.link.publish(this.wireTopic(m.topic), m.body).then(
         () => this.onAck(m.seq, m.weight),
         () => this.onPublishFailed(generation),
       );
     }
+  }
+
+  /**
+   * The topic a queued message goes out on over the current connection: a site's core takes the
+   * plain telemetry topic (its device policy and bridge know no Basic Ingest), IoT Core the one
+   * it was queued with.
+   */
+  private wireTopic(topic: string): string {
+    return this.link.path === 'core' ? (splitBasicIngest(topic)?.topic ?? topic) : topic;
   }
 
   private onAck(seq: number, weight: number): void {
@@ -354,77 +368,36 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
   private onCommand(topic: string, payload: Buffer): void {
     const t = parseDeviceTopic(topic);
     if (t?.direction !== 'cmd' || t.response || t.deviceId !== this.deviceId) return;
-    let json: unknown;
-    try {
-      json = JSON.parse(payload.toString('utf8'));
-    } catch {
-      json = undefined;
+    const { response, repeat } = this.commands.receive(t.leaf, payload);
+    if (!repeat) {
+      if (response.status === 'ok') this.counters.commandsApplied++;
+      else this.counters.commandsRejected++;
     }
-    const commandId =
-      json && typeof (json as { commandId?: unknown }).commandId === 'string'
-        ? (json as { commandId: string }).commandId.slice(0, 128) || 'unknown'
-        : 'unknown';
-    const previous = this.answered.get(commandId);
-    if (previous && commandId !== 'unknown') {
-      // A redelivered command (QoS 1) is answered again, not applied twice.
-      void this.respond(t.leaf, previous);
-      return;
-    }
-    const answer = (status: 'ok' | 'rejected', detail: string): CommandResponse => ({
-      schema: COMMAND_SCHEMA_VERSION,
-      commandId,
-      status,
-      detail: detail.slice(0, 512),
-      at: this.clock(),
-    });
-    let response: CommandResponse;
-    const name = CommandNameSchema.safeParse(t.leaf);
-    const parsed = CommandSchema.safeParse(json);
-    if (!name.success) {
-      response = answer(
-        'rejected',
-        `unknown command "${t.leaf}"; known: ${CommandNameSchema.options.join(', ')}`,
-      );
-    } else if (!parsed.success) {
-      response = answer(
-        'rejected',
-        `invalid command: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-      );
-    } else {
-      response = this.apply(name.data, parsed.data, answer);
-    }
-    if (response.status === 'ok') this.counters.commandsApplied++;
-    else this.counters.commandsRejected++;
-    this.answered.set(commandId, response);
-    if (this.answered.size > 256) this.answered.delete(this.answered.keys().next().value!);
     void this.respond(t.leaf, response);
   }
 
-  private apply(
-    name: CommandName,
-    command: Command,
-    answer: (status: 'ok' | 'rejected', detail: string) => CommandResponse,
-  ): CommandResponse {
+  /** Applies a valid command to the device (its state, its listeners). */
+  private apply(name: CommandName, command: Command): CommandOutcome {
     switch (name) {
       case 'safe-mode':
         this.safe = true;
         this.emit('command', name, command);
-        return answer('ok', 'safe mode on: machine load reduced');
+        return { status: 'ok', detail: 'safe mode on: machine load reduced' };
       case 'resume':
         this.safe = false;
         this.emit('command', name, command);
-        return answer('ok', 'normal operation resumed');
+        return { status: 'ok', detail: 'normal operation resumed' };
       case 'sampling-rate': {
         const hz = command.params.hz;
         if (typeof hz !== 'number' || !(hz >= SAMPLING_LIMITS.minHz && hz <= SAMPLING_LIMITS.maxHz)) {
-          return answer(
-            'rejected',
-            `params.hz must be a number from ${SAMPLING_LIMITS.minHz} to ${SAMPLING_LIMITS.maxHz}`,
-          );
+          return {
+            status: 'rejected',
+            detail: `params.hz must be a number from ${SAMPLING_LIMITS.minHz} to ${SAMPLING_LIMITS.maxHz}`,
+          };
         }
         this.hz = hz;
         this.emit('command', name, command);
-        return answer('ok', `sampling at ${hz} Hz`);
+        return { status: 'ok', detail: `sampling at ${hz} Hz` };
       }
     }
   }

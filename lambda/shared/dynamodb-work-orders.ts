@@ -1,10 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { CursorKeys, decodeCursor, encodeCursor } from '../../core/cursor';
 import type { ListWorkOrders, WorkOrderPage, WorkOrderStore } from '../../core/ports';
 import {
   applyStatusChange,
-  decodeWorkOrderCursor,
-  encodeWorkOrderCursor,
   newestFirst,
   newWorkOrder,
   type OpenWorkOrder,
@@ -66,14 +65,17 @@ export class DynamoDbWorkOrderStore implements WorkOrderStore {
    */
   async list(query: ListWorkOrders = {}): Promise<WorkOrderPage> {
     const limit = pageSize(query.limit);
-    const after = query.cursor === undefined ? undefined : decodeWorkOrderCursor(query.cursor);
+    const [openedAt, id] = query.cursor === undefined ? [] : decodeCursor(query.cursor, CursorKeys.workOrder);
+    const after = openedAt === undefined || id === undefined ? undefined : { openedAt, id };
     const statuses = query.status ? [query.status] : WORK_ORDER_STATUSES;
     const candidates = (await Promise.all(statuses.map((s) => this.newestOf(s, limit + 1, after))))
       .flat()
       .sort(newestFirst);
     const items = candidates.slice(0, limit);
     const last = items[items.length - 1];
-    return candidates.length > limit && last ? { items, cursor: encodeWorkOrderCursor(last) } : { items };
+    return candidates.length > limit && last
+      ? { items, cursor: encodeCursor([last.openedAt, last.id]) }
+      : { items };
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { formatIssues } from '../../core/telemetry';
 
 /**
@@ -10,3 +10,25 @@ export function loadEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv =
   if (!parsed.success) throw new Error(`invalid function environment: ${formatIssues(parsed.error)}`);
   return parsed.data;
 }
+
+const name = z.string().min(1);
+
+/**
+ * Parts of function environments, one per resource a function uses. Each function composes its
+ * own schema from them (`lambda/<function>/env.ts`); the construct that grants the access sets
+ * the same variables, and `ProjectFunction` refuses at synth a function whose schema asks for
+ * one nobody set.
+ */
+export const EnvParts = {
+  telemetryTable: { TELEMETRY_DATABASE: name, TELEMETRY_TABLE: name },
+  eventsTable: { EVENTS_DATABASE: name, EVENTS_TABLE: name },
+  workOrdersTable: { WORK_ORDERS_TABLE: name },
+  quarantineBucket: { QUARANTINE_BUCKET: name },
+  modelBucket: { MODEL_BUCKET: name },
+  /** Starting the anomaly-response workflow with its acknowledgement policy. */
+  anomalyResponse: {
+    ANOMALY_RESPONSE_ARN: z.string().startsWith('arn:'),
+    ACK_POLL_SECONDS: z.coerce.number().int().min(1),
+    ACK_MAX_POLLS: z.coerce.number().int().min(1),
+  },
+} as const;

@@ -1,9 +1,8 @@
 import type { Database } from 'better-sqlite3';
+import { CursorKeys, decodeCursor, encodeCursor } from '../../core/cursor';
 import type { ListWorkOrders, WorkOrderPage, WorkOrderStore } from '../../core/ports';
 import {
   applyStatusChange,
-  decodeWorkOrderCursor,
-  encodeWorkOrderCursor,
   newWorkOrder,
   type OpenWorkOrder,
   pageSize,
@@ -62,7 +61,7 @@ export class SqliteWorkOrderStore implements WorkOrderStore {
 
   async list(query: ListWorkOrders = {}): Promise<WorkOrderPage> {
     const limit = pageSize(query.limit);
-    const after = query.cursor === undefined ? undefined : decodeWorkOrderCursor(query.cursor);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, CursorKeys.workOrder);
     const where: string[] = [];
     const params: Record<string, unknown> = { limit: limit + 1 };
     if (query.status) {
@@ -71,7 +70,7 @@ export class SqliteWorkOrderStore implements WorkOrderStore {
     }
     if (after) {
       where.push('(opened_at < @openedAt OR (opened_at = @openedAt AND id < @id))');
-      Object.assign(params, after);
+      [params.openedAt, params.id] = after;
     }
     const rows = this.db
       .prepare<Record<string, unknown>, Row>(
@@ -81,7 +80,9 @@ export class SqliteWorkOrderStore implements WorkOrderStore {
       .all(params);
     const items = rows.slice(0, limit).map((r) => WorkOrderSchema.parse(JSON.parse(r.body)));
     const last = items[items.length - 1];
-    return rows.length > limit && last ? { items, cursor: encodeWorkOrderCursor(last) } : { items };
+    return rows.length > limit && last
+      ? { items, cursor: encodeCursor([last.openedAt, last.id]) }
+      : { items };
   }
 
   async updateStatus(id: string, change: StatusChange): Promise<WorkOrder> {

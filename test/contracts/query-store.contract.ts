@@ -1,4 +1,5 @@
-import type { AnomalyEvent, Severity } from '../../core/events';
+import { encodeCursor, InvalidCursor } from '../../core/cursor';
+import type { AnomalyEvent } from '../../core/events';
 import type { PredictionEvent } from '../../core/ml/predictive';
 import type {
   EventStore,
@@ -9,13 +10,8 @@ import type {
   TelemetryStore,
   WorkOrderStore,
 } from '../../core/ports';
-import {
-  CursorError,
-  encodeCursor,
-  RESOLUTION_MS,
-  type Resolution,
-  type TelemetryPoint,
-} from '../../core/query/model';
+import { RESOLUTION_MS, type Resolution, type TelemetryPoint } from '../../core/query/model';
+import type { Severity } from '../../core/severity';
 import { contractEnv, DAY, type Disposable, HOUR, MIN, type SubjectEntry } from './harness/subject';
 import { openRequest } from './work-order-store.contract';
 
@@ -445,7 +441,7 @@ export function queryStoreContract({
 
       it('when a cursor was tampered with, the query refuses it', async () => {
         await seed();
-        await expect(s.query.listDevices({ limit: 1, cursor: 'garbage' })).rejects.toThrow(CursorError);
+        await expect(s.query.listDevices({ limit: 1, cursor: 'garbage' })).rejects.toThrow(InvalidCursor);
         await expect(
           s.query.telemetry({
             deviceId: 'pump-1',
@@ -454,10 +450,10 @@ export function queryStoreContract({
             limit: 1,
             cursor: encodeCursor({ t: 'x' }),
           }),
-        ).rejects.toThrow(CursorError);
+        ).rejects.toThrow(InvalidCursor);
         await expect(
           s.query.anomalies({ ...window, limit: 1, cursor: encodeCursor({ t: 1, d: "'; --", s: 'x' }) }),
-        ).rejects.toThrow(CursorError);
+        ).rejects.toThrow(InvalidCursor);
       });
 
       it('when a device has been silent longer than the store looks back, it follows the store’s fleet rule', async () => {

@@ -1,6 +1,6 @@
+import { InvalidCursor } from '../../core/cursor';
 import type { WorkOrderStore } from '../../core/ports';
 import {
-  InvalidCursor,
   InvalidTransition,
   type OpenWorkOrder,
   type WorkOrder,

@@ -7,10 +7,13 @@ import {
 } from '@aws-sdk/client-greengrassv2';
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { TimestreamQueryClient, QueryCommand as TsQueryCommand } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import Database from 'better-sqlite3';
+import { COMMAND_SCHEMA_VERSION } from '../../core/commands';
 import { type AnomalyEvent, EVENT_SCHEMA_VERSION } from '../../core/events';
 import { newWorkOrder, type OpenWorkOrder } from '../../core/workorders';
 import { makeAnomalyWorkflowStarter } from '../../lambda/shared/anomaly-workflow-starter';
@@ -22,8 +25,10 @@ import {
   unloadStatement,
 } from '../../lambda/shared/timestream-history';
 import { TimestreamPredictionStore } from '../../lambda/shared/timestream-predictions';
+import { makeHandler as makeCommandAck } from '../../lambda/workflow-tasks/command-ack/handler';
 import { makeHandler as makeCommandDevice } from '../../lambda/workflow-tasks/command-device/handler';
 import { makeHandler as makeUpdateEdge } from '../../lambda/workflow-tasks/update-edge/handler';
+import { SqliteWorkOrderStore } from '../../local/workflows/sqlite-work-orders';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -166,14 +171,45 @@ describe('TimestreamHistoryReader', () => {
 
 describe('update-edge task', () => {
   const gg = mockClient(GreengrassV2Client);
-  beforeEach(() => gg.reset());
+  const ssm = mockClient(SSMClient);
+  const order: string[] = [];
+  beforeEach(() => {
+    gg.reset();
+    ssm.reset();
+    order.length = 0;
+    ssm.on(PutParameterCommand).callsFake(async () => {
+      order.push('put-parameter');
+      return {};
+    });
+  });
   const target = 'arn:aws:iot:us-east-1:1:thinggroup/aiot-dev-edge-cores';
   const handler = () =>
     makeUpdateEdge({
       client: new GreengrassV2Client({}),
       targetArn: target,
       componentName: 'com.aiot.AnomalyDetector',
+      ssm: new SSMClient({}),
+      thresholdsParameter: '/aiot-dev/edge/detector-severity',
     });
+
+  it("when thresholds arrive, records them for the stack's deployment before revising the edge, so a later stack update keeps them", async () => {
+    gg.on(ListDeploymentsCommand).resolves({ deployments: [{ deploymentId: 'd-1' }] });
+    gg.on(GetDeploymentCommand).resolves({
+      deploymentName: 'aiot-dev-edge',
+      components: { 'com.aiot.AnomalyDetector': { componentVersion: '1.0.3' } },
+    });
+    gg.on(CreateDeploymentCommand).callsFake(async () => {
+      order.push('create-deployment');
+      return { deploymentId: 'd-2' };
+    });
+    await handler()({ thresholds: { warning: 0.9, critical: 0.97 }, runId: 'r1' });
+    expect(ssm).toHaveReceivedCommandWith(PutParameterCommand, {
+      Name: '/aiot-dev/edge/detector-severity',
+      Value: JSON.stringify({ warning: 0.9, critical: 0.97 }),
+      Overwrite: true,
+    });
+    expect(order).toEqual(['put-parameter', 'create-deployment']);
+  });
 
   it('when thresholds arrive, revises the latest deployment, merging them and keeping the rest', async () => {
     gg.on(ListDeploymentsCommand).resolves({ deployments: [{ deploymentId: 'd-1' }] });
@@ -220,6 +256,7 @@ describe('update-edge task', () => {
       'critical must not be below warning',
     );
     expect(gg).not.toHaveReceivedCommand(ListDeploymentsCommand);
+    expect(ssm).not.toHaveReceivedCommand(PutParameterCommand);
   });
 });
 
@@ -342,5 +379,43 @@ describe('failure predictions in Timestream', () => {
       'avg(vibration_rms), stddev_pop(vibration_rms), min(vibration_rms), max(vibration_rms)',
     );
     expect(sql).toContain('GROUP BY deviceId, site, bin(time, 60m)');
+  });
+});
+
+describe('command-ack task', () => {
+  const T = Date.UTC(2026, 0, 15, 9);
+  const open = async (store: SqliteWorkOrderStore) =>
+    (
+      await store.open(
+        {
+          deviceId: 'pump-7',
+          site: 'plant-a',
+          severity: 'critical',
+          window: { start: T, end: T + 900_000 },
+          reason: 'test',
+          score: 0.99,
+          execution: 'exec-1',
+        },
+        T,
+      )
+    ).order;
+
+  it('when the rule hands over a device ok for its own order, the order is acknowledged; an answer for another device is ignored', async () => {
+    const store = new SqliteWorkOrderStore(new Database(':memory:'));
+    const order = await open(store);
+    const warnings: unknown[] = [];
+    const handler = makeCommandAck({
+      store,
+      clock: () => T + 5000,
+      logger: { info: () => {}, warn: (...a: unknown[]) => void warnings.push(a) },
+    });
+    const answer = { schema: COMMAND_SCHEMA_VERSION, commandId: order.id, status: 'ok', at: T + 4000 };
+
+    await handler({ ...answer, topic: 'cmd/aiot/plant-a/pump-8/safe-mode/res' });
+    expect((await store.get(order.id))!.status).toBe('open');
+    expect(warnings).toHaveLength(1);
+
+    await handler({ ...answer, topic: 'cmd/aiot/plant-a/pump-7/safe-mode/res' });
+    expect((await store.get(order.id))!.status).toBe('acknowledged');
   });
 });

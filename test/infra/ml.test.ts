@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { algorithmImage, RANDOM_CUT_FOREST } from '../../core/ml/sagemaker-registry';
+import { algorithmImage, RANDOM_CUT_FOREST } from '../../lib/constructs/ml/sagemaker-registry';
 import { placeholders, WORKFLOW_FILES } from '../../local/workflows/asl';
 import { buildStack } from '../fixtures/stack';
 

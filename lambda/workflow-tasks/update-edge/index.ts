@@ -1,13 +1,16 @@
 import { GreengrassV2Client } from '@aws-sdk/client-greengrassv2';
-import { z } from 'zod';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { loadEnv } from '../../shared/env';
+import { UpdateEdgeEnv } from './env';
 import { makeHandler } from './handler';
 
-const env = loadEnv(z.object({ EDGE_TARGET_ARN: z.string().default(''), EDGE_COMPONENT: z.string().min(1) }));
+const env = loadEnv(UpdateEdgeEnv);
 
 /** Task of the retraining workflow: new detector thresholds to the edge. */
 export const handler = makeHandler({
   client: new GreengrassV2Client({}),
   targetArn: env.EDGE_TARGET_ARN,
   componentName: env.EDGE_COMPONENT,
+  ssm: new SSMClient({}),
+  thresholdsParameter: env.EDGE_THRESHOLDS_PARAMETER,
 });

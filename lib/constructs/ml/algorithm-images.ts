@@ -1,10 +1,10 @@
 import { Aws, CfnMapping, Fn } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { type BuiltInAlgorithm, RANDOM_CUT_FOREST, XGBOOST } from '../../../core/ml/sagemaker-registry';
+import { type BuiltInAlgorithm, RANDOM_CUT_FOREST, XGBOOST } from './sagemaker-registry';
 
 /**
  * The image URI of a built-in SageMaker algorithm for the region the stack is deployed to: the
- * region→registry map of `core/ml/sagemaker-registry` as a CloudFormation mapping, so a
+ * region→registry map of `./sagemaker-registry.ts` as a CloudFormation mapping, so a
  * region-agnostic template resolves it at deploy time (and fails there for an unknown region).
  */
 export function algorithmImage(scope: Construct, id: string, algorithm: BuiltInAlgorithm): string {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { COMMAND_SCHEMA_VERSION } from '../../../core/commands';
 import type { AnomalyEvent } from '../../../core/events';
 import type { InboundMessage } from '../../../local/broker';
 import { createPipeline } from '../../../local/pipeline';
@@ -60,6 +61,30 @@ describe('createPipeline', () => {
     expect(progress).toMatchObject({ dispatched: 2, put: 2, settled: 2, stored: 1, quarantined: 1 });
     const [kept] = store.quarantine.list({ limit: 10 }).items;
     expect(kept).toMatchObject({ source: 'stream-processor', reason: expect.stringContaining('older than') });
+    store.close();
+  });
+});
+
+describe('createPipeline with a device answering a safe-mode command', () => {
+  it('when the answer arrives, the acknowledgement rule hands it to the host with its topic, counted as taken', async () => {
+    const store = openLocalStore(':memory:');
+    const posted: PipelineToHost[] = [];
+    const pipeline = createPipeline({
+      store,
+      stage: 'local',
+      batchWindowMs: 1,
+      clock: () => T0,
+      post: (m) => posted.push(m),
+    });
+    const answer = { schema: COMMAND_SCHEMA_VERSION, commandId: 'wo-dev-0-0', status: 'ok', at: T0 };
+    await pipeline.dispatch(message('cmd/aiot/plant-1/dev-0/safe-mode/res', answer));
+    await pipeline.stop();
+
+    expect(posted.filter((m) => m.type === 'command-ack')).toEqual([
+      { type: 'command-ack', topic: 'cmd/aiot/plant-1/dev-0/safe-mode/res', payload: answer },
+    ]);
+    const stored = posted.reduce((n, m) => n + (m.type === 'progress' ? m.progress.stored : 0), 0);
+    expect(stored).toBe(1);
     store.close();
   });
 });

@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { InvalidCursor } from '../../../core/cursor';
 import type { AnomalyEvent } from '../../../core/events';
 import type { Page, TelemetryRecord } from '../../../core/ports';
-import { CursorError } from '../../../core/query/model';
 import { type LocalStore, openLocalStore } from '../../../local/store';
 
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
@@ -294,10 +294,12 @@ describe('local store', () => {
     });
 
     it('when a cursor was tampered with, the query refuses it', async () => {
-      await expect(store.query.listDevices({ limit: 2, cursor: 'bm90LWpzb24' })).rejects.toThrow(CursorError);
+      await expect(store.query.listDevices({ limit: 2, cursor: 'bm90LWpzb24' })).rejects.toThrow(
+        InvalidCursor,
+      );
       await expect(
         store.query.telemetry({ deviceId: 'x', from: 0, to: 1, resolution: 'raw', limit: 1, cursor: '!!' }),
-      ).rejects.toThrow(CursorError);
+      ).rejects.toThrow(InvalidCursor);
     });
   });
 
