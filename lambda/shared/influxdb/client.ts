@@ -33,8 +33,11 @@ export type InfluxAuth =
 export interface InfluxClientOptions {
   /** Base URL, e.g. `https://<endpoint>:8086` (InfluxDB 2) or `:8181` (InfluxDB 3). */
   readonly url: string;
-  /** @default none */
-  readonly auth?: InfluxAuth;
+  /**
+   * The credentials, or where to get them (a secret, read on first use and read again after the
+   * server refused them, so a rotated secret is picked up without a restart). @default none
+   */
+  readonly auth?: InfluxAuth | (() => Promise<InfluxAuth>);
   /** Deadline of one HTTP request. @default 10000 */
   readonly timeoutMs?: number;
   /** Attempts per request while the server is unreachable, throttles or fails. @default 5 */
@@ -161,7 +164,7 @@ type Attempt =
 export class InfluxClient {
   readonly origin: string;
   private readonly base: string;
-  private readonly authHeader: string | undefined;
+  private authHeader: Promise<string | undefined> | undefined;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
@@ -175,13 +178,6 @@ export class InfluxClient {
       throw new Error(`the InfluxDB URL must be http(s): ${opts.url}`);
     this.origin = url.origin;
     this.base = url.href.endsWith('/') ? url.href : `${url.href}/`;
-    const auth = opts.auth ?? { kind: 'none' };
-    this.authHeader =
-      auth.kind === 'token'
-        ? `Token ${auth.token}`
-        : auth.kind === 'basic'
-          ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}`
-          : undefined;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.maxAttempts = opts.maxAttempts ?? 5;
     this.baseDelayMs = opts.baseDelayMs ?? 100;
@@ -239,14 +235,19 @@ export class InfluxClient {
     init: { method: string; body?: string; headers?: Record<string, string> },
   ): Promise<{ status: number; text: string }> {
     const headers: Record<string, string> = { ...init.headers };
-    if (this.authHeader) headers.Authorization = this.authHeader;
+    const authorization = await this.authorization();
+    if (authorization) headers.Authorization = authorization;
     let last = '';
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.attempt(url, { ...init, headers });
       let retryAfter: number | undefined;
       if (outcome.kind === 'response') {
         const { status } = outcome;
-        if (status === 401 || status === 403) throw this.authError(op, database, status, outcome.text);
+        if (status === 401 || status === 403) {
+          // Read the credentials again next time: the secret may have been rotated since.
+          this.authHeader = undefined;
+          throw this.authError(op, database, status, outcome.text);
+        }
         if (status !== 429 && status < 500) return outcome;
         last = `HTTP ${status}: ${serverMessage(status, outcome.text)}`;
         retryAfter = retryAfterMs(outcome.headers.get('retry-after'));
@@ -264,6 +265,19 @@ export class InfluxClient {
       this.opts.onRetry?.({ attempt, delayMs, reason: last });
       await this.sleep(delayMs);
     }
+  }
+
+  private authorization(): Promise<string | undefined> {
+    if (!this.authHeader) {
+      const { auth } = this.opts;
+      const header = (typeof auth === 'function' ? auth() : Promise.resolve(auth)).then(authorizationHeader);
+      // A failed read of the secret is not kept: the next request tries again.
+      header.catch(() => {
+        if (this.authHeader === header) this.authHeader = undefined;
+      });
+      this.authHeader = header;
+    }
+    return this.authHeader;
   }
 
   private async attempt(url: URL, init: RequestInit): Promise<Attempt> {
@@ -306,6 +320,13 @@ export class InfluxClient {
       `InfluxDB at ${this.origin} refused the ${op} on database "${database}" (${status}: ${said})${hint}`,
     );
   }
+}
+
+function authorizationHeader(auth: InfluxAuth | undefined): string | undefined {
+  if (auth?.kind === 'token') return `Token ${auth.token}`;
+  if (auth?.kind === 'basic')
+    return `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}`;
+  return undefined;
 }
 
 function seriesRows(s: RawSeries): Row[] {

@@ -4,6 +4,7 @@
  */
 export * from './client';
 export * from './event-store';
+export * from './from-env';
 export * from './influxql';
 export * from './line-protocol';
 export * from './point-writer';

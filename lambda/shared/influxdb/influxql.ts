@@ -3,12 +3,12 @@ import { DEVICE_ID_PATTERN, MEASURE_NAME_PATTERN } from '../../../core/telemetry
 
 /**
  * InfluxQL building blocks. The v1 `/query` endpoint takes no bind parameters on InfluxDB 1.x
- * (InfluxDB 3 has them, 1.x does not), so every identifier is double-quoted and every value is a
- * checked number or a single-quoted string literal, each with its escapes — nothing a caller
- * sends reaches the query text any other way. Quoting rules:
- * https://docs.influxdata.com/influxdb3/core/reference/influxql/quoting/ (identifiers in `"…"`
- * with `\"`, string literals in `'…'`), and the 1.x spec's string escapes `\\` and `\'`
- * (https://docs.influxdata.com/influxdb/v1/query_language/spec/#strings).
+ * (InfluxDB 3 has them, 1.x does not), so every identifier is double-quoted with its escapes and
+ * every value that reaches the query text is first checked against a strict pattern (device ids,
+ * measure names), a closed set (severities) or as an integer (times, counts) — nothing a caller
+ * sends gets into a query any other way; free text (an event's source) is compared in code, never
+ * in InfluxQL. Quoting rules: https://docs.influxdata.com/influxdb3/core/reference/influxql/quoting/
+ * (identifiers in `"…"` with `\"`; string literals in `'…'`).
  */
 export class InfluxQLValueError extends Error {
   override readonly name = 'InfluxQLValueError';
@@ -24,11 +24,6 @@ export const influxql = {
     noLineBreak(name, 'an identifier');
     if (name.length === 0) throw new InfluxQLValueError('an identifier must not be empty');
     return `"${name.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
-  },
-  /** A string literal (tag values are compared with these). */
-  text(value: string): string {
-    noLineBreak(value, 'a query value');
-    return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
   },
   deviceId(id: string): string {
     if (!DEVICE_ID_PATTERN.test(id)) throw new InfluxQLValueError(`not a device id: ${JSON.stringify(id)}`);
