@@ -4,9 +4,7 @@
  * SQLite store is held to (test/unit/local-store), with the same cursors.
  */
 import fc from 'fast-check';
-import type { AnomalyEvent } from '../../../core/events';
 import type { PredictionEvent } from '../../../core/ml/predictive';
-import type { Page, TelemetryRecord } from '../../../core/ports';
 import { CursorError } from '../../../core/query/model';
 import {
   InfluxEventStore,
@@ -14,33 +12,11 @@ import {
   InfluxQueryStore,
   InfluxTelemetryStore,
 } from '../../../lambda/shared/influxdb';
+import { anomaly, drain, reading } from '../../fixtures/time-series';
 import { InfluxServer } from './server';
 
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
 const MIN = 60_000;
-
-function reading(deviceId: string, time: number, measures: Record<string, number>, seq = 1): TelemetryRecord {
-  return { deviceId, site: 'plant-1', time, seq, measures };
-}
-
-function anomaly(
-  deviceId: string,
-  ts: number,
-  severity: AnomalyEvent['severity'],
-  source = 'edge',
-): AnomalyEvent {
-  return {
-    schema: 'aiot.event/1',
-    kind: 'anomaly',
-    deviceId,
-    site: 'plant-1',
-    ts,
-    score: severity === 'critical' ? 0.99 : 0.8,
-    severity,
-    measures: { temp: 90 },
-    source,
-  };
-}
 
 function prediction(ts: number, probability: number, deviceId = 'pump-1'): PredictionEvent {
   return {
@@ -53,17 +29,6 @@ function prediction(ts: number, probability: number, deviceId = 'pump-1'): Predi
     horizonMs: 86_400_000,
     model: 'xgboost-3',
   };
-}
-
-async function drain<T>(fetch: (cursor?: string) => Promise<Page<T>>): Promise<T[]> {
-  const all: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await fetch(cursor);
-    all.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor);
-  return all;
 }
 
 describe('InfluxDB read side on a real InfluxDB', () => {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { listenOnLoopback } from '../device-brokers';
 
 type Fault =
   | { readonly kind: 'status'; readonly status: number; readonly retryAfter?: string }
@@ -35,14 +36,8 @@ export class FaultyRelay {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  start(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => {
-        this.port = (this.server.address() as { port: number }).port;
-        resolve();
-      });
-    });
+  async start(): Promise<void> {
+    this.port = await listenOnLoopback(this.server);
   }
 
   /** The next `times` requests get this fault instead of the server's answer. */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfluxClient, type InfluxClientOptions } from '../../../lambda/shared/influxdb';
-import { freePort } from '../device-brokers';
+import { freePort, stopChild } from '../device-brokers';
 
 export const INFLUXD = process.env.INFLUXD_BIN ?? '/usr/bin/influxd';
 
@@ -32,6 +32,11 @@ export class InfluxServer {
 
   get url(): string {
     return `http://127.0.0.1:${this.httpPort}`;
+  }
+
+  /** The running process's id (undefined while stopped). */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   static async create(opts: { auth?: boolean } = {}): Promise<InfluxServer> {
@@ -98,19 +103,11 @@ export class InfluxServer {
     );
   }
 
-  /** Stops the process (SIGTERM, SIGKILL after 5 s); the data stays for the next start. */
+  /** Stops the process (SIGTERM, SIGKILL after 3 s); the data stays for the next start. */
   stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
+    return stopChild(child);
   }
 
   async dispose(): Promise<void> {

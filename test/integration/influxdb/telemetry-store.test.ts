@@ -11,15 +11,12 @@ import {
   InfluxTelemetryStore,
   InfluxUnavailableError,
 } from '../../../lambda/shared/influxdb';
+import { reading } from '../../fixtures/time-series';
 import { FaultyRelay } from './relay';
 import { InfluxServer } from './server';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 const SEC = 1000;
-
-function reading(deviceId: string, time: number, measures: Record<string, number>, seq = 1): TelemetryRecord {
-  return { deviceId, site: 'plant-1', time, seq, measures };
-}
 
 /** `n` readings of `devices` devices, one a second each, values from a fixed formula. */
 function fleet(n: number, devices = 3, start = T0): TelemetryRecord[] {
