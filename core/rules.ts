@@ -4,7 +4,7 @@
  */
 export const IOT_SQL_VERSION = '2016-03-23';
 
-export type RuleId = 'telemetry' | 'events';
+export type RuleId = 'telemetry' | 'events' | 'commandAck';
 
 export interface RuleDefinition {
   readonly id: RuleId;
@@ -47,9 +47,25 @@ export const RULES: Record<RuleId, RuleDefinition> = {
     description: 'Anomaly events found at the edge, to the event router',
     sql: `SELECT *, ${ENVELOPE} FROM 'dt/aiot/+/+/events' WHERE kind = 'anomaly'`,
   },
+  commandAck: {
+    id: 'commandAck',
+    description: 'Devices acknowledging the safe-mode command, to the work-order acknowledgement handler',
+    sql: "SELECT *, topic() AS topic FROM 'cmd/aiot/+/+/safe-mode/res'",
+  },
 };
 
-/** IoT rule names allow only [a-zA-Z0-9_]; the stage keeps several deployments apart. */
-export function ruleName(stage: string, id: RuleId): string {
-  return `aiot_${stage.replace(/[^a-zA-Z0-9_]/g, '_')}_${id}`;
+/** The command-acknowledgement rule's output split into the topic it added and the device's answer. */
+export function splitCommandAck(json: unknown): { topic: string; payload: unknown } {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return { topic: '', payload: json };
+  const { topic, ...payload } = json as Record<string, unknown>;
+  return { topic: typeof topic === 'string' ? topic : '', payload };
+}
+
+/**
+ * IoT rule names allow only [a-zA-Z0-9_]; the stage keeps several deployments apart. `*` names
+ * every rule of the stage (an ARN pattern).
+ */
+export function ruleName(stage: string, id: RuleId | '*'): string {
+  const suffix = id.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  return `aiot_${stage.replace(/[^a-zA-Z0-9_]/g, '_')}_${suffix}`;
 }

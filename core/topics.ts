@@ -20,6 +20,15 @@ export const commandResponseTopic = (site: string, deviceId: string, command: st
 /** Every command addressed to one device (a subscription filter). */
 export const commandFilter = (site: string, deviceId: string): string => `cmd/${APP}/${site}/${deviceId}/+`;
 
+/**
+ * Client ids a claim certificate may connect with during fleet provisioning: a device id never
+ * starts with this (the pre-provisioning hook refuses such serials), so a leaked claim
+ * certificate cannot connect as a device.
+ */
+export const PROVISIONING_CLIENT_PREFIX = 'aiot-provision-';
+export const provisioningClientId = (serialNumber: string): string =>
+  `${PROVISIONING_CLIENT_PREFIX}${serialNumber}`;
+
 /** Basic Ingest: publish straight to a rule, skipping the broker (and its messaging charge). */
 export const BASIC_INGEST_PREFIX = '$aws/rules/';
 export const basicIngestTopic = (ruleName: string, topic: string): string =>

@@ -21,6 +21,7 @@ import {
   commandFilter,
   commandResponseTopic,
   parseDeviceTopic,
+  splitBasicIngest,
   telemetryTopic,
 } from '../core/topics';
 import { type BrokerEndpoint, MqttLink } from './connection';
@@ -46,7 +47,9 @@ export interface DeviceAgentOptions {
   /**
    * `basic`: publish straight to the telemetry rule (`$aws/rules/<rule>/dt/…`, no broker charge);
    * `plain`: the plain telemetry topic (local brokers, where no rule engine sits behind `$aws/rules`).
-   * @default 'basic' on IoT Core, 'plain' for a broker URL
+   * Through a site's Greengrass core telemetry always goes on the plain topic: the core's bridge
+   * relays it to IoT Core.
+   * @default 'basic' on IoT Core (directly or as a site's fallback), 'plain' for a broker URL
    */
   readonly ingest?: 'basic' | 'plain';
   /**
@@ -160,7 +163,9 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
     this.maxDelayMs = options.batch?.maxDelayMs ?? 1000;
     this.maxInFlight = options.maxInFlight ?? 8;
     this.hz = options.samplingHz ?? 1;
-    const ingest = options.ingest ?? (options.broker.kind === 'iot-core' ? 'basic' : 'plain');
+    const ingest =
+      options.ingest ??
+      (options.broker.kind === 'iot-core' || options.broker.kind === 'greengrass' ? 'basic' : 'plain');
     const plain = telemetryTopic(options.site, options.deviceId);
     this.topic =
       ingest === 'basic' ? basicIngestTopic(ruleName(options.stage ?? 'dev', 'telemetry'), plain) : plain;
@@ -185,6 +190,11 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
       reconnectMinS: options.reconnect?.minS,
       reconnectMaxS: options.reconnect?.maxS,
       onUp: () => this.onUp(),
+      onPath: (path, where) =>
+        this.log(
+          'info',
+          `${this.deviceId}: connected to ${path === 'core' ? 'the site core' : 'the broker'} at ${where}`,
+        ),
       onDown: (reason) => this.onDown(reason),
     });
   }
@@ -321,11 +331,20 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
       if (!m) break;
       this.sent++;
       const generation = this.generation;
-      this.link.publish(m.topic, m.body).then(
+      this.link.publish(this.wireTopic(m.topic), m.body).then(
         () => this.onAck(m.seq, m.weight),
         () => this.onPublishFailed(generation),
       );
     }
+  }
+
+  /**
+   * The topic a queued message goes out on over the current connection: a site's core takes the
+   * plain telemetry topic (its device policy and bridge know no Basic Ingest), IoT Core the one
+   * it was queued with.
+   */
+  private wireTopic(topic: string): string {
+    return this.link.path === 'core' ? (splitBasicIngest(topic)?.topic ?? topic) : topic;
   }
 
   private onAck(seq: number, weight: number): void {

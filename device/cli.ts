@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DeviceAgent } from './agent';
-import type { BrokerEndpoint } from './connection';
+import type { BrokerEndpoint, IotCoreEndpoint } from './connection';
+import { CachedDiscovery, GreengrassDiscovery } from './discovery';
 import { provisionByClaim } from './provisioning';
 import { registerFleetCommands } from './registry';
 import { Fleet, type FleetProgress, type FleetSummary } from './simulator/fleet';
@@ -170,7 +171,7 @@ function registerAgentCommands(program: Command): void {
     .action(async (opts) => {
       const claimDir = resolve(opts.claimDir);
       const cfg = readJson(resolve(claimDir, 'provisioning.json'), 'provisioning config');
-      const claim: BrokerEndpoint = opts.broker
+      const claim: Parameters<typeof provisionByClaim>[0]['claim'] = opts.broker
         ? { kind: 'url', url: opts.broker }
         : {
             kind: 'iot-core',
@@ -199,6 +200,10 @@ function registerAgentCommands(program: Command): void {
     )
     .requiredOption('--config <file>', 'device.json written by `aiot device provision`')
     .option('--broker <url>', 'a local broker URL instead of IoT Core (TLS-less)')
+    .option(
+      '--discover <region>',
+      "find the site's Greengrass core by discovery in this Region and connect to it (IoT Core directly when none answers)",
+    )
     .option('--stage <stage>', 'deployment stage (names the Basic Ingest rule)', 'dev')
     .option('--state-dir <dir>', 'store-and-forward queue directory', '.aiot/device')
     .option('--units <list>', 'units of the stdin measures: name=unit,name=unit')
@@ -208,15 +213,21 @@ function registerAgentCommands(program: Command): void {
       const configPath = resolve(opts.config);
       const cfg = readJson(configPath, 'device config');
       const base = dirname(configPath);
-      const broker: BrokerEndpoint = opts.broker
-        ? { kind: 'url', url: opts.broker }
-        : {
-            kind: 'iot-core',
-            endpoint: String(cfg.endpoint),
-            certPath: resolve(base, String(cfg.certPath)),
-            keyPath: resolve(base, String(cfg.keyPath)),
-            caPath: cfg.caPath ? resolve(base, String(cfg.caPath)) : undefined,
-          };
+      const stateDir = resolve(opts.stateDir);
+      const direct: IotCoreEndpoint = {
+        kind: 'iot-core',
+        endpoint: String(cfg.endpoint),
+        certPath: resolve(base, String(cfg.certPath)),
+        keyPath: resolve(base, String(cfg.keyPath)),
+        caPath: cfg.caPath ? resolve(base, String(cfg.caPath)) : undefined,
+      };
+      let broker: BrokerEndpoint = direct;
+      if (opts.broker) broker = { kind: 'url', url: opts.broker };
+      else if (opts.discover) {
+        mkdirSync(stateDir, { recursive: true });
+        const discovery = new GreengrassDiscovery({ ...direct, region: String(opts.discover) });
+        broker = { kind: 'greengrass', discovery: new CachedDiscovery(discovery, stateDir), direct };
+      }
       let units: Record<string, string> = MACHINE_UNITS;
       if (!opts.simulate) {
         if (!opts.units) throw new Error('--units is required when reading stdin (e.g. --units temp_c=degC)');
@@ -236,7 +247,7 @@ function registerAgentCommands(program: Command): void {
         broker,
         units,
         stage: opts.stage,
-        stateDir: resolve(opts.stateDir),
+        stateDir,
         samplingHz: opts.rate,
         logger: (level, message) => process.stderr.write(`${level}: ${message}\n`),
       });

@@ -1,4 +1,5 @@
 import { io, iot, mqtt } from 'aws-iot-device-sdk-v2';
+import type { CoreDiscovery } from './discovery';
 
 /**
  * Where a device connects: AWS IoT Core with mutual TLS, or any MQTT 3.1.1 broker by URL
@@ -7,17 +8,44 @@ import { io, iot, mqtt } from 'aws-iot-device-sdk-v2';
  */
 export type BrokerEndpoint =
   | { readonly kind: 'url'; readonly url: string }
+  | IotCoreEndpoint
   | {
-      readonly kind: 'iot-core';
-      /** The account's IoT data endpoint (`xxxx-ats.iot.<region>.amazonaws.com`). */
-      readonly endpoint: string;
-      readonly certPath: string;
-      readonly keyPath: string;
-      /** Amazon Root CA file; the system trust store when absent. */
-      readonly caPath?: string;
-      /** @default 8883 */
-      readonly port?: number;
-    };
+      /**
+       * A device at a site: it finds its Greengrass core by discovery and connects to the core's
+       * broker with mutual TLS (the core relays to IoT Core and buffers while offline); when no
+       * core answers, it connects to IoT Core directly.
+       */
+      readonly kind: 'greengrass';
+      readonly discovery: CoreDiscovery;
+      /** IoT Core, when no core can be reached (the same certificate and key serve both). */
+      readonly direct: IotCoreEndpoint;
+    }
+  | MtlsBroker;
+
+export interface IotCoreEndpoint {
+  readonly kind: 'iot-core';
+  /** The account's IoT data endpoint (`xxxx-ats.iot.<region>.amazonaws.com`). */
+  readonly endpoint: string;
+  readonly certPath: string;
+  readonly keyPath: string;
+  /** Amazon Root CA file; the system trust store when absent. */
+  readonly caPath?: string;
+  /** @default 8883 */
+  readonly port?: number;
+}
+
+/** An MQTT broker with mutual TLS that the device trusts through a CA given as PEM (a Greengrass core). */
+export interface MtlsBroker {
+  readonly kind: 'mtls';
+  readonly host: string;
+  readonly port: number;
+  readonly caPem: string;
+  readonly certPath: string;
+  readonly keyPath: string;
+}
+
+/** Where a connection leads: a site's core, IoT Core directly, or a plain broker. */
+export type LinkPath = 'core' | 'direct' | 'broker';
 
 /** Parses `mqtt://host:port` (TLS-less, for local brokers). */
 export function parseBrokerUrl(url: string): { host: string; port: number } {
@@ -38,7 +66,16 @@ export function parseBrokerUrl(url: string): { host: string; port: number } {
 
 /** A human-readable name of the endpoint, for logs. */
 export function describeEndpoint(e: BrokerEndpoint): string {
-  return e.kind === 'url' ? e.url : `mqtts://${e.endpoint}:${e.port ?? 8883}`;
+  switch (e.kind) {
+    case 'url':
+      return e.url;
+    case 'iot-core':
+      return `mqtts://${e.endpoint}:${e.port ?? 8883}`;
+    case 'mtls':
+      return `mqtts://${e.host}:${e.port}`;
+    case 'greengrass':
+      return `the site's Greengrass core (discovery), else ${describeEndpoint(e.direct)}`;
+  }
 }
 
 export interface LinkOptions {
@@ -54,6 +91,8 @@ export interface LinkOptions {
   readonly onUp?: () => void;
   /** Called when an established connection is lost. */
   readonly onDown?: (reason: string) => void;
+  /** Called when a connection is made, saying where it leads (a site's core or IoT Core). */
+  readonly onPath?: (path: LinkPath, where: string) => void;
 }
 
 /**
@@ -61,10 +100,21 @@ export interface LinkOptions {
  * mutual TLS for IoT Core.
  */
 export function newConnection(
-  endpoint: BrokerEndpoint,
+  endpoint: Exclude<BrokerEndpoint, { kind: 'greengrass' }>,
   o: Pick<LinkOptions, 'clientId' | 'keepAliveS' | 'reconnectMinS' | 'reconnectMaxS'>,
 ): mqtt.MqttClientConnection {
   const client = new mqtt.MqttClient(sharedBootstrap());
+  if (endpoint.kind === 'mtls') {
+    // A core's broker presents a certificate from the core's own CA: trust that CA, for this connection only.
+    const builder = iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder_from_path(
+      endpoint.certPath,
+      endpoint.keyPath,
+    )
+      .with_certificate_authority(endpoint.caPem)
+      .with_endpoint(endpoint.host)
+      .with_port(endpoint.port);
+    return client.new_connection(withSession(builder, o).build());
+  }
   if (endpoint.kind === 'url') {
     const { host, port } = parseBrokerUrl(endpoint.url);
     return client.new_connection({
@@ -80,17 +130,58 @@ export function newConnection(
     });
   }
   const e = endpoint;
-  const builder = iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder_from_path(e.certPath, e.keyPath)
-    .with_endpoint(e.endpoint)
-    .with_port(e.port ?? 8883)
+  const builder = withSession(
+    iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder_from_path(e.certPath, e.keyPath)
+      .with_endpoint(e.endpoint)
+      .with_port(e.port ?? 8883),
+    o,
+  );
+  if (e.caPath) builder.with_certificate_authority_from_path(undefined, e.caPath);
+  return client.new_connection(builder.build());
+}
+
+function withSession(
+  builder: iot.AwsIotMqttConnectionConfigBuilder,
+  o: Pick<LinkOptions, 'clientId' | 'keepAliveS' | 'reconnectMinS' | 'reconnectMaxS'>,
+): iot.AwsIotMqttConnectionConfigBuilder {
+  return builder
     .with_client_id(o.clientId)
     .with_clean_session(true)
     .with_keep_alive_seconds(o.keepAliveS ?? 30)
     .with_reconnect_min_sec(o.reconnectMinS ?? 1)
     .with_reconnect_max_sec(o.reconnectMaxS ?? 16)
     .with_timeout_ms(20_000);
-  if (e.caPath) builder.with_certificate_authority_from_path(undefined, e.caPath);
-  return client.new_connection(builder.build());
+}
+
+interface Candidate {
+  readonly endpoint: Exclude<BrokerEndpoint, { kind: 'greengrass' }>;
+  readonly path: LinkPath;
+}
+
+/**
+ * Where to try connecting, in order: for a device at a site, each connectivity entry of the cores
+ * discovery names (none when discovery fails), then IoT Core directly.
+ */
+async function candidates(endpoint: BrokerEndpoint, thingName: string): Promise<Candidate[]> {
+  switch (endpoint.kind) {
+    case 'url':
+      return [{ endpoint, path: 'broker' }];
+    case 'iot-core':
+      return [{ endpoint, path: 'direct' }];
+    case 'mtls':
+      return [{ endpoint, path: 'core' }];
+    case 'greengrass': {
+      const cores = await endpoint.discovery.discover(thingName).catch(() => []);
+      const { certPath, keyPath } = endpoint.direct;
+      return [
+        ...cores.map((c) => ({
+          endpoint: { kind: 'mtls' as const, host: c.host, port: c.port, caPem: c.caPem, certPath, keyPath },
+          path: 'core' as const,
+        })),
+        { endpoint: endpoint.direct, path: 'direct' },
+      ];
+    }
+  }
 }
 
 type MessageHandler = (topic: string, payload: Buffer) => void;
@@ -117,6 +208,7 @@ export class MqttLink {
   private connection: mqtt.MqttClientConnection | undefined;
   private readonly subscriptions = new Map<string, MessageHandler>();
   private up = false;
+  private current: LinkPath | undefined;
   private closed = true;
   private opening: Promise<void> | undefined;
   /** Bumped by every open/close, so a connect loop of an earlier open() gives up. */
@@ -129,6 +221,11 @@ export class MqttLink {
 
   get connected(): boolean {
     return this.up;
+  }
+
+  /** Where the current connection leads; undefined while not connected. */
+  get path(): LinkPath | undefined {
+    return this.up ? this.current : undefined;
   }
 
   /**
@@ -177,44 +274,51 @@ export class MqttLink {
     if (res.error_code) throw new Error(`subscription to ${filter} refused (code ${res.error_code})`);
   }
 
-  private build(): mqtt.MqttClientConnection {
-    return newConnection(this.endpoint, this.options);
-  }
-
   private async connectLoop(epoch: number): Promise<void> {
     let delayMs = (this.options.reconnectMinS ?? 1) * 1000;
     const maxMs = (this.options.reconnectMaxS ?? 16) * 1000;
     const current = () => !this.closed && epoch === this.epoch;
     while (current()) {
-      const c = this.build();
-      // The SDK emits 'error' for operations failing across a disconnection; the caller learns of
-      // those through the publish promises, so the event only needs a listener.
-      c.on('error', () => {});
-      c.on('interrupt', (e) => {
-        if (this.connection !== c) return;
-        this.up = false;
-        this.options.onDown?.(errorText(e));
-      });
-      c.on('resume', (_code, sessionPresent) => {
-        if (this.connection !== c) return;
-        void this.afterConnect(c, sessionPresent);
-      });
-      try {
-        this.connection = c;
-        const sessionPresent = await c.connect();
-        if (!current()) {
-          await c.disconnect().catch(() => {});
-          return;
-        }
-        await this.afterConnect(c, sessionPresent);
-        return;
-      } catch {
-        if (this.connection === c) this.connection = undefined;
-        c.removeAllListeners();
+      for (const candidate of await candidates(this.endpoint, this.options.clientId)) {
         if (!current()) return;
-        await new Promise((r) => setTimeout(r, delayMs));
-        delayMs = Math.min(maxMs, delayMs * 2);
+        if (await this.tryConnect(candidate, current)) return;
       }
+      if (!current()) return;
+      await new Promise((r) => setTimeout(r, delayMs));
+      delayMs = Math.min(maxMs, delayMs * 2);
+    }
+  }
+
+  /** One connection attempt; true when connected (or when the link was closed meanwhile). */
+  private async tryConnect(candidate: Candidate, current: () => boolean): Promise<boolean> {
+    const c = newConnection(candidate.endpoint, this.options);
+    // The SDK emits 'error' for operations failing across a disconnection; the caller learns of
+    // those through the publish promises, so the event only needs a listener.
+    c.on('error', () => {});
+    c.on('interrupt', (e) => {
+      if (this.connection !== c) return;
+      this.up = false;
+      this.options.onDown?.(errorText(e));
+    });
+    c.on('resume', (_code, sessionPresent) => {
+      if (this.connection !== c) return;
+      void this.afterConnect(c, sessionPresent);
+    });
+    try {
+      this.connection = c;
+      const sessionPresent = await c.connect();
+      if (!current()) {
+        await c.disconnect().catch(() => {});
+        return true;
+      }
+      this.current = candidate.path;
+      this.options.onPath?.(candidate.path, describeEndpoint(candidate.endpoint));
+      await this.afterConnect(c, sessionPresent);
+      return true;
+    } catch {
+      if (this.connection === c) this.connection = undefined;
+      c.removeAllListeners();
+      return false;
     }
   }
 

@@ -9,7 +9,22 @@ export {
   type DeviceAgentOptions,
   SAMPLING_LIMITS,
 } from './agent';
-export { type BrokerEndpoint, describeEndpoint, MqttLink, parseBrokerUrl } from './connection';
+export {
+  type BrokerEndpoint,
+  describeEndpoint,
+  type IotCoreEndpoint,
+  type LinkPath,
+  MqttLink,
+  type MtlsBroker,
+  parseBrokerUrl,
+} from './connection';
+export {
+  CachedDiscovery,
+  type CoreDiscovery,
+  type CoreEndpoint,
+  coreEndpoints,
+  GreengrassDiscovery,
+} from './discovery';
 export { ForwardQueue, type QueuedMessage, SequenceCounter } from './queue';
 export {
   Fleet,

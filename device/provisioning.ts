@@ -2,11 +2,12 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { iotidentity, mqtt } from 'aws-iot-device-sdk-v2';
 import { DEVICE_ID_PATTERN, SITE_PATTERN } from '../core/telemetry';
+import { provisioningClientId } from '../core/topics';
 import { type BrokerEndpoint, newConnection } from './connection';
 
 export interface ProvisionOptions {
   /** Where to connect with the claim certificate (IoT Core; a broker URL in tests). */
-  readonly claim: BrokerEndpoint;
+  readonly claim: Extract<BrokerEndpoint, { kind: 'url' | 'iot-core' }>;
   /** Fleet provisioning template (`aiot-<stage>-fleet`). */
   readonly templateName: string;
   /** The device's serial number: it becomes the thing name (the template's `SerialNumber` parameter). */
@@ -17,7 +18,7 @@ export interface ProvisionOptions {
   readonly outDir: string;
   /**
    * Client id of the claim connection.
-   * @default the serial number
+   * @default `aiot-provision-<serial>` (the only client ids the claim policy allows)
    */
   readonly clientId?: string;
   /** @default 30000 */
@@ -76,7 +77,9 @@ export async function provisionByClaim(opts: ProvisionOptions): Promise<DeviceId
   }
   if (!SITE_PATTERN.test(opts.site)) throw new Error(`site "${opts.site}" must match ${SITE_PATTERN}`);
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const connection = newConnection(opts.claim, { clientId: opts.clientId ?? opts.serialNumber });
+  const connection = newConnection(opts.claim, {
+    clientId: opts.clientId ?? provisioningClientId(opts.serialNumber),
+  });
   connection.on('error', () => {});
   await connection.connect();
   try {

@@ -1,11 +1,20 @@
-import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  type ArnComponents,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { ruleName } from '../core/rules';
-import { type AiotConfig, apiJwt } from './config';
+import { type AiotConfig, apiJwt, LONGEST_STAGE } from './config';
 import { QueryApi } from './constructs/api/query-api';
+import { forbidReservedConcurrency } from './constructs/common/account-quotas';
+import { restrictToDeployRegions } from './constructs/common/deploy-regions';
 import { acknowledgeBucketPut } from './constructs/common/nag';
 import { ProjectFunction } from './constructs/common/project-function';
 import { SecureBucket } from './constructs/common/secure-bucket';
@@ -57,6 +66,8 @@ export class AiotStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const namePrefix = `aiot-${config.stage}`;
+    restrictToDeployRegions(this);
+    forbidReservedConcurrency(this);
 
     this.dataKey = new kms.Key(this, 'DataKey', {
       alias: `alias/${namePrefix}-data`,
@@ -64,10 +75,18 @@ export class AiotStack extends Stack {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    // Services that write with this key on the stack's behalf.
-    for (const service of ['timestream.amazonaws.com', 'iot.amazonaws.com']) {
-      this.dataKey.grantEncryptDecrypt(new iam.ServicePrincipal(service));
-    }
+    // Services that write with this key on the stack's behalf, each only for this account's own
+    // resources of this stack (confused deputy: https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html).
+    grantKeyToService(this.dataKey, 'timestream.amazonaws.com', {
+      service: 'timestream',
+      resource: 'database',
+      resourceName: `${namePrefix}*`,
+    });
+    grantKeyToService(this.dataKey, 'iot.amazonaws.com', {
+      service: 'iot',
+      resource: 'rule',
+      resourceName: ruleName(config.stage, '*'),
+    });
 
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -126,6 +145,7 @@ export class AiotStack extends Stack {
     this.fleet = new DeviceFleet(this, 'Fleet', {
       namePrefix,
       telemetryRuleName: ruleName(config.stage, 'telemetry'),
+      longestTelemetryRuleName: ruleName(LONGEST_STAGE, 'telemetry'),
     });
     this.provisioning = new FleetProvisioning(this, 'Provisioning', {
       namePrefix,
@@ -140,7 +160,11 @@ export class AiotStack extends Stack {
     });
 
     // Edge processing on Greengrass v2: the anomaly-detector component deployed to the core devices' group.
-    this.edge = new EdgeProcessing(this, 'Edge', { namePrefix });
+    this.edge = new EdgeProcessing(this, 'Edge', {
+      namePrefix,
+      longestNamePrefix: `aiot-${LONGEST_STAGE}`,
+      sites: config.edgeSites ? config.edgeSites.split(',') : [],
+    });
 
     // Acting on anomalies: work orders, alerts and the response workflow the event router starts.
     this.workOrders = new WorkOrderTable(this, 'WorkOrders', { encryptionKey: this.dataKey });
@@ -175,8 +199,8 @@ export class AiotStack extends Stack {
       inferenceMode: config.inferenceMode,
       trainingInstanceType: config.trainingInstanceType,
       inferenceInstanceType: config.inferenceInstanceType,
-      // The thing group the edge deployment targets (lib/constructs/edge/edge-deployment.ts).
-      edgeCoreGroupName: `${namePrefix}-edge-cores`,
+      edgeCoreGroupName: this.edge.deployment.coreGroup.thingGroupName!,
+      edgeThresholdsParameter: this.edge.deployment.thresholdsParameter,
     });
 
     // Cloud scoring on the stream path: anomalies become events and start the response workflow.
@@ -227,4 +251,23 @@ export class AiotStack extends Stack {
     this.quarantineBucket.grantPut(fn, 'quarantine/*');
     acknowledgeBucketPut(fn.role!, this.quarantineBucket, 'quarantine');
   }
+}
+
+/**
+ * Lets an AWS service use the key on behalf of this account's resources matching `source` only:
+ * `aws:SourceAccount` and `aws:SourceArn` keep another account's resource from borrowing it.
+ */
+function grantKeyToService(key: kms.Key, servicePrincipal: string, source: ArnComponents): void {
+  const stack = Stack.of(key);
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(servicePrincipal)],
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': stack.formatArn(source) },
+      },
+    }),
+  );
 }

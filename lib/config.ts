@@ -4,11 +4,16 @@ import { z } from 'zod';
  * The deployment's configuration, read once at synth from CDK context (`cdk.json` or
  * `-c key=value`) and validated here: a bad value fails synth with a message naming the key.
  */
+/** The longest stage name: every name, ARN and IoT policy of the stack is checked at this length. */
+export const STAGE_MAX_LENGTH = 16;
+/** A stage name of the longest allowed length, for the size checks. */
+export const LONGEST_STAGE = 'x'.repeat(STAGE_MAX_LENGTH);
+
 const Stage = z
   .string()
   .regex(
-    /^[a-z][a-z0-9-]{0,15}$/,
-    'lower-case letters, digits and dashes, starting with a letter, ≤ 16 chars',
+    new RegExp(`^[a-z][a-z0-9-]{0,${STAGE_MAX_LENGTH - 1}}$`),
+    `lower-case letters, digits and dashes, starting with a letter, ≤ ${STAGE_MAX_LENGTH} chars`,
   );
 
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
@@ -23,7 +28,11 @@ export const AiotConfigSchema = z.strictObject({
   /** Kinesis capacity: ON_DEMAND scales by itself; PROVISIONED uses `kinesisShards`. */
   kinesisCapacityMode: z.enum(['ON_DEMAND', 'PROVISIONED']).default('ON_DEMAND'),
   kinesisShards: positiveInt(500).default(1),
-  /** Hours Kinesis keeps records (24–8760): the window to recover from a processing outage. */
+  /**
+   * Hours Kinesis keeps records (24–8,760, what a stream allows:
+   * https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html): the window to
+   * recover from a processing outage. The stream processor's mapping gives up at 7 days at most.
+   */
   kinesisRetentionHours: z.coerce.number().int().min(24).max(8760).default(24),
   /** Storage backend. LiveAnalytics for existing Timestream customers; InfluxDB for new accounts. */
   storageBackend: z
@@ -33,6 +42,14 @@ export const AiotConfigSchema = z.strictObject({
       'the timestream-influxdb backend is not in this version yet; timestream-liveanalytics is the one that deploys',
     )
     .default('timestream-liveanalytics'),
+  /**
+   * Sites whose devices reach IoT Core through their site's Greengrass core (comma-separated):
+   * the cores' client device auth lists them. Empty: no client device components are deployed.
+   */
+  edgeSites: z
+    .string()
+    .regex(/^([a-z0-9][a-z0-9-]{0,63}(,[a-z0-9][a-z0-9-]{0,63})*)?$/, 'comma-separated site ids')
+    .default('plant-1'),
   /** Where alarms are sent (an SNS e-mail subscription); none when empty. */
   alarmEmail: z.union([z.email(), z.literal('')]).default(''),
   /** Serial numbers the fleet-provisioning hook accepts (a regular expression). */

@@ -3,6 +3,13 @@ import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import { TopicMemo, topicMatches } from '../core/topics';
 import type { AnomalyDetectorStats } from '../greengrass/anomaly-detector/component';
+import { COMPONENT_NAME } from '../greengrass/anomaly-detector/config';
+import {
+  type AccessControl,
+  IpcAuthorizer,
+  type IpcOperation,
+} from '../greengrass/anomaly-detector/ipc-authorization';
+import { anomalyDetectorRecipe } from '../greengrass/anomaly-detector/recipe';
 import type { InboundMessage } from './broker';
 import { CrossingBatch, type PackedMessages, startTsWorker, stopWorker } from './threads';
 
@@ -30,6 +37,19 @@ export interface EdgeHostOptions {
    */
   readonly publish: (topic: string, payload: string, cloud: boolean) => Promise<void>;
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /**
+   * The IPC authorization the nucleus applies to the component's subscriptions and publishes.
+   * @default the accessControl of the recipe the component ships with
+   */
+  readonly accessControl?: AccessControl;
+}
+
+/** The accessControl of the component's own recipe, as a core receives it. */
+export function shippedAccessControl(): AccessControl {
+  const recipe = anomalyDetectorRecipe({ artifactUri: 's3://local/artifact.zip' }) as {
+    ComponentConfiguration: { DefaultConfiguration: { accessControl: AccessControl } };
+  };
+  return recipe.ComponentConfiguration.DefaultConfiguration.accessControl;
 }
 
 /**
@@ -52,10 +72,15 @@ export class EdgeHost {
     this.worker.postMessage({ type: 'deliver', batch } satisfies HostToEdge, [batch.bytes]),
   );
 
+  /** The nucleus's IPC authorization: what the recipe does not grant is refused, as on a core. */
+  private readonly ipc: IpcAuthorizer;
+
   private constructor(
     private readonly worker: Worker,
     private readonly options: EdgeHostOptions,
-  ) {}
+  ) {
+    this.ipc = new IpcAuthorizer(options.accessControl ?? shippedAccessControl());
+  }
 
   static start(options: EdgeHostOptions): Promise<EdgeHost> {
     const entry = path.join(__dirname, 'edge-worker.ts');
@@ -92,6 +117,7 @@ export class EdgeHost {
         this.latest = m.stats;
         break;
       case 'subscribe':
+        if (!this.authorized(m.id, 'aws.greengrass#SubscribeToTopic', m.filter)) break;
         this.filters.set(m.filter, (this.filters.get(m.filter) ?? 0) + 1);
         this.wanted.clear();
         this.settle(m.id);
@@ -105,12 +131,29 @@ export class EdgeHost {
         break;
       }
       case 'publish':
+        if (
+          !this.authorized(
+            m.id,
+            m.cloud ? 'aws.greengrass#PublishToIoTCore' : 'aws.greengrass#PublishToTopic',
+            m.topic,
+          )
+        )
+          break;
         this.options.publish(m.topic, m.payload, m.cloud).then(
           () => this.settle(m.id),
           (e: unknown) => this.settle(m.id, (e as Error).message),
         );
         break;
     }
+  }
+
+  /** Settles a refused request with the nucleus's error and logs it; true when the recipe grants it. */
+  private authorized(id: number, operation: IpcOperation, topic: string): boolean {
+    if (this.ipc.allows(operation, topic)) return true;
+    const error = `UnauthorizedError: ${COMPONENT_NAME} is not authorized to perform ${operation} on ${topic}`;
+    this.options.log('error', `edge: ${error}`);
+    this.settle(id, error);
+    return false;
   }
 
   private settle(id: number, error?: string): void {

@@ -54,6 +54,7 @@ export type PipelineToHost =
   | { type: 'started' | 'stopped' }
   | { type: 'progress'; progress: PipelineProgress }
   | { type: 'anomaly'; event: AnomalyEvent }
+  | { type: 'command-ack'; topic: string; payload: unknown }
   | { type: 'stored-times'; at: number; times: number[] }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
@@ -73,6 +74,8 @@ export interface PipelineHostOptions {
   readonly onProgress: (progress: PipelineProgress) => void;
   /** An anomaly the stream path's scoring found (already stored as an event). */
   readonly onAnomaly: (event: AnomalyEvent) => void;
+  /** A device's answer to a safe-mode command, as the acknowledgement rule delivers it. */
+  readonly onCommandAck?: (topic: string, payload: unknown) => void;
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -147,6 +150,9 @@ export class PipelineHost {
         break;
       case 'anomaly':
         this.options.onAnomaly(m.event);
+        break;
+      case 'command-ack':
+        this.options.onCommandAck?.(m.topic, m.payload);
         break;
       case 'stored-times':
         for (const l of this.storedListeners) l(m.at, m.times);

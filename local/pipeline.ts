@@ -1,6 +1,7 @@
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { Clock } from '../core/clock';
 import { quarantineItem, type TelemetryRecord, type TelemetryStore } from '../core/ports';
+import { splitCommandAck } from '../core/rules';
 import { makeHandler as makeEventRouter } from '../lambda/event-router/handler';
 import { makeCloudScoring } from '../lambda/shared/cloud-scoring';
 import { EndpointScorer } from '../lambda/shared/endpoint-scorer';
@@ -145,6 +146,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       const res = await eventRouter(JSON.parse(Buffer.from(output).toString('utf8')));
       if (res.status === 'routed') progress.stored++;
       else progress.quarantined++;
+    },
+    // The workflows waiting for the answer run on the host; the answer is taken once it is there.
+    commandAck: (output) => {
+      const { topic, payload } = splitCommandAck(JSON.parse(Buffer.from(output).toString('utf8')));
+      post({ type: 'command-ack', topic, payload });
+      progress.stored++;
     },
     error: (rule, reason, m) =>
       quarantine(m.payload, {

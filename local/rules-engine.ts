@@ -7,6 +7,8 @@ import type { InboundMessage } from './broker';
 export interface LocalRuleActions {
   readonly telemetry: (output: Uint8Array, partitionKey: string, m: InboundMessage) => void | Promise<void>;
   readonly events: (output: Uint8Array, m: InboundMessage) => void | Promise<void>;
+  /** A device's answer to a safe-mode command (the acknowledgement handler's Lambda in AWS). */
+  readonly commandAck: (output: Uint8Array, m: InboundMessage) => void | Promise<void>;
   /** The error action: a message a rule failed on, with the reason. */
   readonly error: (rule: string, reason: string, m: InboundMessage) => void | Promise<void>;
 }
@@ -92,7 +94,7 @@ export class LocalRulesEngine {
       try {
         if (result.status === 'error') throw new Error(result.reason);
         if (rule.id === 'telemetry') await actions.telemetry(result.output, rule.partitionKey!(input), m);
-        else await actions.events(result.output, m);
+        else await actions[rule.id](result.output, m);
       } catch (e) {
         failed.push(rule.id);
         await actions.error(rule.name, (e as Error).message, m);

@@ -3,7 +3,6 @@ import * as path from 'node:path';
 import type { AnomalyEvent } from '../core/events';
 import { quarantineItem, type TelemetryRecord } from '../core/ports';
 import { composeQueryStore } from '../core/query/model';
-import { parseDeviceTopic } from '../core/topics';
 import { Fleet, type FleetSummary } from '../device/simulator/fleet';
 import type { FaultRecord, ScenarioInput } from '../device/simulator/scenario';
 import type { AnomalyDetectorStats } from '../greengrass/anomaly-detector/component';
@@ -81,7 +80,13 @@ export interface RuntimeReport {
     }[];
   };
   readonly throughput: { messagesPerSecond: number };
-  readonly workflows: { started: number; succeeded: number; failed: number };
+  readonly workflows: {
+    started: number;
+    succeeded: number;
+    failed: number;
+    /** Finished runs by the outcome they ended with (`acknowledged`, `escalated`, `duplicate`, …). */
+    outcomes: Record<string, number>;
+  };
 }
 
 export interface RuntimeStatus {
@@ -125,7 +130,6 @@ export class LocalRuntime {
     workflowsStarted: 0,
   };
   private readonly anomalies: AnomalyEvent[] = [];
-  private readonly pendingDispatch = new Set<Promise<unknown>>();
   private startedAt = 0;
   private stopping: Promise<RuntimeReport> | undefined;
   private hold: Promise<void> | undefined;
@@ -193,6 +197,11 @@ export class LocalRuntime {
           count('deadLettered', p.deadLettered);
         },
         onAnomaly: (event) => void onAnomaly(event),
+        onCommandAck: (topic, payload) => {
+          void workflows
+            .handleCommandResponse(topic, payload)
+            .catch((e: unknown) => log('error', `acknowledging on ${topic}: ${(e as Error).message}`));
+        },
         log,
       });
       cleanup.push(() => pipeline.stop());
@@ -218,18 +227,13 @@ export class LocalRuntime {
       const early: InboundMessage[] = [];
       const take = (rt: LocalRuntime, m: InboundMessage) => {
         rt.edge.offer(m);
-        const forPipeline = rules.takes(m.topic);
-        if (forPipeline) rt.counters.published++;
-        else rt.counters.unrouted++;
-        if (forPipeline) {
-          rt.pipeline.dispatch(m);
+        // What no rule is for (aggregates, replies to other commands) passes by, as in IoT Core.
+        if (!rules.takes(m.topic)) {
+          rt.counters.unrouted++;
           return;
         }
-        const p = rt
-          .handleReply(m)
-          .catch((e: unknown) => log('error', `routing ${m.topic}: ${(e as Error).message}`));
-        rt.pendingDispatch.add(p);
-        void p.finally(() => rt.pendingDispatch.delete(p));
+        rt.counters.published++;
+        rt.pipeline.dispatch(m);
       };
       bus.onMessage((m) => {
         if (holder.rt) take(holder.rt, m);
@@ -284,14 +288,6 @@ export class LocalRuntime {
     } catch (e) {
       for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => {});
       throw e;
-    }
-  }
-
-  /** A message no rule is for: a command reply goes to the workflows waiting for it. */
-  private async handleReply(m: InboundMessage): Promise<void> {
-    const device = parseDeviceTopic(m.topic);
-    if (device?.direction === 'cmd' && device.response) {
-      await this.workflows.handleCommandResponse(m.topic, m.payload);
     }
   }
 
@@ -381,16 +377,11 @@ export class LocalRuntime {
   private async settle(): Promise<void> {
     const deadline = Date.now() + DRAIN_TIMEOUT_MS;
     while (Date.now() < deadline) {
-      await Promise.all([...this.pendingDispatch]);
       await Promise.race([this.pipeline.drained(), new Promise((r) => setTimeout(r, 500))]);
       // Quiet for a moment: nothing new arrived while we waited.
       const before = this.counters.published + this.counters.unrouted;
       await new Promise((r) => setTimeout(r, 150));
-      if (
-        this.pendingDispatch.size === 0 &&
-        this.pipeline.pending === 0 &&
-        before === this.counters.published + this.counters.unrouted
-      ) {
+      if (this.pipeline.pending === 0 && before === this.counters.published + this.counters.unrouted) {
         return;
       }
     }
@@ -424,6 +415,10 @@ export class LocalRuntime {
         started: c.workflowsStarted,
         succeeded: runs.filter((r) => r.status === 'succeeded').length,
         failed: runs.filter((r) => r.status === 'failed').length,
+        outcomes: runs.reduce<Record<string, number>>((n, r) => {
+          if (r.outcome) n[r.outcome] = (n[r.outcome] ?? 0) + 1;
+          return n;
+        }, {}),
       },
     };
   }

@@ -347,13 +347,3 @@ function safeJson(text: string): unknown {
     return undefined;
   }
 }
-
-/**
- * The IoT rule that carries devices' safe-mode answers to the acknowledgement handler. Defined
- * here, beside {@link handleCommandResponse}, so the stack and the local runtime route the same topics.
- */
-export const COMMAND_ACK_RULE = {
-  description: 'Devices acknowledging the safe-mode command, to the work-order acknowledgement handler',
-  sql: "SELECT *, topic() AS topic FROM 'cmd/aiot/+/+/safe-mode/res'",
-  topicFilter: 'cmd/aiot/+/+/safe-mode/res',
-} as const;

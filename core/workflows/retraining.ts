@@ -136,6 +136,10 @@ export async function exportTrainingData(raw: unknown, deps: ExportDeps) {
     currentScoresS3Uri: `${base}/scores/current/`,
     modelOutputS3Uri: `s3://${deps.modelBucket}/models/`,
     inferenceMode: deps.inferenceMode,
+    // SageMaker serverless inference excludes network isolation, and the model the endpoint
+    // serves is this one: isolated only when it goes to an instance-backed endpoint.
+    // https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html#serverless-endpoints-how-it-works-exclusions
+    modelNetworkIsolation: deps.inferenceMode === 'instance',
     jobs: {
       training: jobName(deps.namePrefix, runId, 'rcf'),
       model: jobName(deps.namePrefix, runId, 'rcf'),

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type AgentLogger, type AgentStats, DeviceAgent } from '../agent';
-import type { BrokerEndpoint } from '../connection';
+import { type BrokerEndpoint, describeEndpoint } from '../connection';
 import { RotatingMachine } from './machine';
 import {
   deviceIdOf,
@@ -367,8 +367,7 @@ export class Fleet {
 }
 
 function describe(b: string | BrokerEndpoint): string {
-  if (typeof b === 'string') return b;
-  return b.kind === 'url' ? b.url : b.endpoint;
+  return typeof b === 'string' ? b : describeEndpoint(b);
 }
 
 function sum<K extends keyof AgentStats>(stats: readonly AgentStats[], key: K): number {

@@ -2,13 +2,9 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buildSync } from 'esbuild';
 
-/** Platforms whose aws-crt binary ships in the artifact (Greengrass cores run Linux). */
-export const ARTIFACT_PLATFORMS = [
-  'linux-x64-glibc',
-  'linux-arm64-glibc',
-  'linux-x64-musl',
-  'linux-arm64-musl',
-];
+import { ARTIFACT_PLATFORMS, MIN_NODE_MAJOR } from './platforms';
+
+export { ARTIFACT_PLATFORMS } from './platforms';
 
 /**
  * Points aws-crt at the binary shipped next to the bundle, before anything loads it: bundled,
@@ -24,7 +20,7 @@ const CRT_LOCATOR = `(() => {
 })();`;
 
 /**
- * Bundles the component into `outDir`: one `index.js` (esbuild, Node 20, everything inlined) and
+ * Bundles the component into `outDir`: one `index.js` (esbuild, the oldest Node it supports, everything inlined) and
  * the aws-crt native binaries it needs for IPC. The CDK construct zips that folder as the artifact.
  */
 export function bundleAnomalyDetector(outDir: string): { entry: string } {
@@ -35,7 +31,7 @@ export function bundleAnomalyDetector(outDir: string): { entry: string } {
     outfile: entry,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: `node${MIN_NODE_MAJOR}`,
     format: 'cjs',
     minify: true,
     legalComments: 'none',

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { aggregatesTopic, commandTopic, eventsTopic } from '../../core/topics';
 import { COMPONENT_NAME, DEFAULT_EDGE_CONFIG, type EdgeConfig } from './config';
+import { ARCHITECTURES, MIN_NODE_MAJOR } from './platforms';
 
 /** Folder the artifact's zip unpacks to under `{artifacts:decompressedPath}`: the zip's name without `.zip`. */
 export const artifactFolder = (artifactUri: string): string =>
@@ -21,6 +22,17 @@ export interface RecipeOptions {
   readonly defaultConfig?: EdgeConfig;
 }
 
+/**
+ * The install step: Node.js must be on the core's PATH and at least {@link MIN_NODE_MAJOR}, or
+ * the component fails to install with a message saying so (instead of a run step failing on a
+ * missing `node` or on syntax an old one does not know).
+ */
+export const NODE_CHECK_SCRIPT = [
+  `v=$(node --version 2>/dev/null) || { echo "${COMPONENT_NAME} needs Node.js >= ${MIN_NODE_MAJOR} on the PATH of the core; none was found (Greengrass does not ship Node.js)" >&2; exit 1; }`,
+  'major=${v#v}; major=${major%%.*}',
+  `[ "$major" -ge ${MIN_NODE_MAJOR} ] 2>/dev/null || { echo "${COMPONENT_NAME} needs Node.js >= ${MIN_NODE_MAJOR}; found $v" >&2; exit 1; }`,
+].join('\n');
+
 /** Greengrass semantic-version parts must stay within six digits. */
 const PART_LIMIT = 1_000_000;
 
@@ -39,6 +51,8 @@ export function contentVersion(content: string, major = 1): string {
 export function anomalyDetectorRecipe(options: RecipeOptions): Record<string, unknown> {
   const config = options.defaultConfig ?? DEFAULT_EDGE_CONFIG;
   const any = '+';
+  // Local publish/subscribe authorization takes `*`, not MQTT wildcards, for PublishToTopic.
+  const anyLevel = '*';
   const body = {
     ComponentDescription:
       'aiot edge anomaly detector: streaming detector per device on local sensor topics, window aggregates and anomaly events to IoT Core, local safe-mode before safety limits.',
@@ -56,7 +70,7 @@ export function anomalyDetectorRecipe(options: RecipeOptions): Record<string, un
             [`${COMPONENT_NAME}:pubsub:2`]: {
               policyDescription: 'Commands a device locally (safe mode) before a safety limit is crossed',
               operations: ['aws.greengrass#PublishToTopic'],
-              resources: [commandTopic(any, any, config.actuation.command)],
+              resources: [commandTopic(anyLevel, anyLevel, config.actuation.command)],
             },
           },
           'aws.greengrass.ipc.mqttproxy': {
@@ -69,20 +83,20 @@ export function anomalyDetectorRecipe(options: RecipeOptions): Record<string, un
         },
       },
     },
-    Manifests: [
-      {
-        Platform: { os: 'linux' },
-        Lifecycle: {
-          Run: {
-            Script: `node {artifacts:decompressedPath}/${artifactFolder(options.artifactUri)}/index.js {work:path}`,
-            RequiresPrivilege: false,
-          },
+    // One manifest per architecture whose aws-crt binary the artifact carries.
+    Manifests: Object.values(ARCHITECTURES).map((architecture) => ({
+      Platform: { os: 'linux', architecture },
+      Lifecycle: {
+        Install: { Script: NODE_CHECK_SCRIPT, RequiresPrivilege: false, Timeout: 30 },
+        Run: {
+          Script: `node {artifacts:decompressedPath}/${artifactFolder(options.artifactUri)}/index.js {work:path}`,
+          RequiresPrivilege: false,
         },
-        Artifacts: [
-          { URI: options.artifactUri, Unarchive: 'ZIP', Permission: { Read: 'OWNER', Execute: 'NONE' } },
-        ],
       },
-    ],
+      Artifacts: [
+        { URI: options.artifactUri, Unarchive: 'ZIP', Permission: { Read: 'OWNER', Execute: 'NONE' } },
+      ],
+    })),
   };
   const version = options.version ?? contentVersion(JSON.stringify(body));
   return {

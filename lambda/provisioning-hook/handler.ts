@@ -1,4 +1,5 @@
 import { DEVICE_ID_PATTERN, SITE_PATTERN } from '../../core/telemetry';
+import { PROVISIONING_CLIENT_PREFIX } from '../../core/topics';
 
 /** What IoT fleet provisioning sends a pre-provisioning hook (payload version 2020-04-01). */
 export interface PreProvisioningEvent {
@@ -27,6 +28,11 @@ export function decide(
   if (!serial) return { allowProvisioning: false, reason: 'no SerialNumber parameter' };
   if (!serialPattern.test(serial))
     return { allowProvisioning: false, reason: `serial ${serial} is not a known serial` };
+  if (serial.startsWith(PROVISIONING_CLIENT_PREFIX))
+    return {
+      allowProvisioning: false,
+      reason: `serial ${serial} starts with the provisioning client id prefix`,
+    };
   if (!DEVICE_ID_PATTERN.test(serial))
     return { allowProvisioning: false, reason: `serial ${serial} is not a valid device id` };
   if (!site || !SITE_PATTERN.test(site))

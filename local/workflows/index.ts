@@ -101,8 +101,11 @@ export interface LocalWorkflows {
   /** Failure predictions made so far, oldest first. */
   predictions(): readonly PredictionEvent[];
   readonly sagemaker: LocalSageMaker;
-  /** Feed every message on `cmd/aiot/+/+/+/res` here: a device's safe-mode answer acknowledges its order. */
-  handleCommandResponse(topic: string, payload: string | Uint8Array): Promise<AckResult>;
+  /**
+   * A device's answer to a safe-mode command, as the acknowledgement rule (`RULES.commandAck`)
+   * delivers it, or as raw bytes: an `ok` acknowledges its order.
+   */
+  handleCommandResponse(topic: string, payload: unknown): Promise<AckResult>;
   readonly workOrders: WorkOrderStore;
   notifications(): readonly LocalNotification[];
   runs(): readonly RunSummary[];
@@ -325,7 +328,7 @@ export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkf
     handleCommandResponse: (topic, payload) =>
       handleCommandResponse(
         topic,
-        typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'),
+        payload instanceof Uint8Array ? Buffer.from(payload).toString('utf8') : payload,
         store,
         clock,
       ),

@@ -88,7 +88,11 @@ const evalManifestUri = (evalDataUri: string) =>
 
 export class LocalSageMaker {
   readonly models = new Map<string, string>();
+  /** Models created with EnableNetworkIsolation. */
+  readonly isolatedModels = new Set<string>();
   readonly endpointConfigs = new Map<string, string>();
+  /** Endpoint configurations with a serverless variant. */
+  readonly serverlessConfigs = new Set<string>();
   readonly endpoints = new Map<string, { config: string; model: string; updatedAt: number }>();
   readonly jobs: { kind: 'training' | 'transform'; name: string }[] = [];
 
@@ -151,11 +155,16 @@ export class LocalSageMaker {
 
   async createModel(raw: unknown): Promise<unknown> {
     const p = z
-      .looseObject({ ModelName: z.string(), PrimaryContainer: z.looseObject({ ModelDataUrl: z.string() }) })
+      .looseObject({
+        ModelName: z.string(),
+        EnableNetworkIsolation: z.boolean().optional(),
+        PrimaryContainer: z.looseObject({ ModelDataUrl: z.string() }),
+      })
       .parse(raw);
     if (this.models.has(p.ModelName))
       throw named('SageMaker.AmazonSageMakerException', `model ${p.ModelName} exists`);
     this.models.set(p.ModelName, p.PrimaryContainer.ModelDataUrl);
+    if (p.EnableNetworkIsolation) this.isolatedModels.add(p.ModelName);
     return { ModelArn: `arn:aws:sagemaker:local:0:model/${p.ModelName}` };
   }
 
@@ -203,10 +212,22 @@ export class LocalSageMaker {
     const p = z
       .looseObject({
         EndpointConfigName: z.string(),
-        ProductionVariants: z.array(z.looseObject({ ModelName: z.string() })),
+        ProductionVariants: z.array(
+          z.looseObject({ ModelName: z.string(), ServerlessConfig: z.unknown().optional() }),
+        ),
       })
       .parse(raw);
-    this.endpointConfigs.set(p.EndpointConfigName, p.ProductionVariants[0]!.ModelName);
+    const variant = p.ProductionVariants[0]!;
+    const serverless = variant.ServerlessConfig !== undefined;
+    // Serverless inference excludes network isolation (SageMaker's serverless exclusions).
+    if (serverless && this.isolatedModels.has(variant.ModelName)) {
+      throw named(
+        'SageMaker.AmazonSageMakerException',
+        `ValidationException: model ${variant.ModelName} has network isolation enabled, which serverless inference does not support`,
+      );
+    }
+    this.endpointConfigs.set(p.EndpointConfigName, variant.ModelName);
+    if (serverless) this.serverlessConfigs.add(p.EndpointConfigName);
     return {};
   }
 
@@ -223,8 +244,16 @@ export class LocalSageMaker {
 
   async updateEndpoint(raw: unknown): Promise<unknown> {
     const p = z.looseObject({ EndpointName: z.string(), EndpointConfigName: z.string() }).parse(raw);
-    if (!this.endpoints.has(p.EndpointName))
-      throw named('SageMaker.AmazonSageMakerException', 'no such endpoint');
+    const current = this.endpoints.get(p.EndpointName);
+    if (!current) throw named('SageMaker.AmazonSageMakerException', 'no such endpoint');
+    // An instance-backed endpoint cannot become serverless (and a serverless one that became
+    // instance-backed cannot go back): SageMaker answers with a ValidationException.
+    if (!this.serverlessConfigs.has(current.config) && this.serverlessConfigs.has(p.EndpointConfigName)) {
+      throw named(
+        'SageMaker.AmazonSageMakerException',
+        `ValidationException: endpoint ${p.EndpointName} is instance-backed and cannot be updated to a serverless configuration`,
+      );
+    }
     return this.setEndpoint(p.EndpointName, p.EndpointConfigName);
   }
 

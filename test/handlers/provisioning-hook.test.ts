@@ -26,4 +26,11 @@ describe('provisioning-hook', () => {
       reason: 'serial AIOT 1/2 is not a valid device id',
     });
   });
+
+  it('when a serial starts with the provisioning client id prefix, refuses it: a claim certificate could connect as that device', () => {
+    expect(decide(event({ SerialNumber: 'aiot-provision-7', Site: 'plant-a' }), /.*/)).toEqual({
+      allowProvisioning: false,
+      reason: 'serial aiot-provision-7 starts with the provisioning client id prefix',
+    });
+  });
 });

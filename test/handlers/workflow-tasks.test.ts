@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-greengrassv2';
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { TimestreamQueryClient, QueryCommand as TsQueryCommand } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -257,14 +258,45 @@ describe('TimestreamHistoryReader', () => {
 
 describe('update-edge task', () => {
   const gg = mockClient(GreengrassV2Client);
-  beforeEach(() => gg.reset());
+  const ssm = mockClient(SSMClient);
+  const order: string[] = [];
+  beforeEach(() => {
+    gg.reset();
+    ssm.reset();
+    order.length = 0;
+    ssm.on(PutParameterCommand).callsFake(async () => {
+      order.push('put-parameter');
+      return {};
+    });
+  });
   const target = 'arn:aws:iot:us-east-1:1:thinggroup/aiot-dev-edge-cores';
   const handler = () =>
     makeUpdateEdge({
       client: new GreengrassV2Client({}),
       targetArn: target,
       componentName: 'com.aiot.AnomalyDetector',
+      ssm: new SSMClient({}),
+      thresholdsParameter: '/aiot-dev/edge/detector-severity',
     });
+
+  it("when thresholds arrive, records them for the stack's deployment before revising the edge, so a later stack update keeps them", async () => {
+    gg.on(ListDeploymentsCommand).resolves({ deployments: [{ deploymentId: 'd-1' }] });
+    gg.on(GetDeploymentCommand).resolves({
+      deploymentName: 'aiot-dev-edge',
+      components: { 'com.aiot.AnomalyDetector': { componentVersion: '1.0.3' } },
+    });
+    gg.on(CreateDeploymentCommand).callsFake(async () => {
+      order.push('create-deployment');
+      return { deploymentId: 'd-2' };
+    });
+    await handler()({ thresholds: { warning: 0.9, critical: 0.97 }, runId: 'r1' });
+    expect(ssm).toHaveReceivedCommandWith(PutParameterCommand, {
+      Name: '/aiot-dev/edge/detector-severity',
+      Value: JSON.stringify({ warning: 0.9, critical: 0.97 }),
+      Overwrite: true,
+    });
+    expect(order).toEqual(['put-parameter', 'create-deployment']);
+  });
 
   it('when thresholds arrive, revises the latest deployment, merging them and keeping the rest', async () => {
     gg.on(ListDeploymentsCommand).resolves({ deployments: [{ deploymentId: 'd-1' }] });
@@ -311,6 +343,7 @@ describe('update-edge task', () => {
       'critical must not be below warning',
     );
     expect(gg).not.toHaveReceivedCommand(ListDeploymentsCommand);
+    expect(ssm).not.toHaveReceivedCommand(PutParameterCommand);
   });
 });
 

@@ -1,3 +1,4 @@
+import type * as cdk from 'aws-cdk-lib';
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { COMPONENT_NAME, DEFAULT_EDGE_CONFIG } from '../../greengrass/anomaly-detector/config';
@@ -73,7 +74,8 @@ describe('edge processing infrastructure', () => {
       }),
       expect.objectContaining({
         operations: ['aws.greengrass#PublishToTopic'],
-        resources: ['cmd/aiot/+/+/safe-mode'],
+        // Local pub/sub authorization takes `*`, not MQTT wildcards.
+        resources: ['cmd/aiot/*/*/safe-mode'],
       }),
     ]);
     expect(Object.values(access['aws.greengrass.ipc.mqttproxy'])).toEqual([
@@ -105,13 +107,52 @@ describe('edge processing infrastructure', () => {
     expect(flat(deployment!.Properties.TargetArn)).toMatch(/:thinggroup\/aiot-test-edge-cores$/);
     const spec = deployment!.Properties.Components[COMPONENT_NAME];
     expect(spec.ComponentVersion).toBe(built.edge.component.version);
-    expect(JSON.parse(spec.ConfigurationUpdate.Merge)).toEqual({
+    // The thresholds come from the parameter retraining writes: as CloudFormation resolves the
+    // reference, the merge is the configuration with the parameter's thresholds.
+    const reference = '{{resolve:ssm:/aiot-test/edge/detector-severity}}';
+    expect(spec.ConfigurationUpdate.Merge).toContain(reference);
+    const resolved = spec.ConfigurationUpdate.Merge.replace(reference, '{"warning":0.9,"critical":0.97}');
+    expect(JSON.parse(resolved)).toEqual({
       windowMs: 30_000,
-      detector: { learningPoints: 500 },
+      detector: { learningPoints: 500, severity: { warning: 0.9, critical: 0.97 } },
     });
     expect(deployment!.Properties.DeploymentPolicies).toMatchObject({ FailureHandlingPolicy: 'ROLLBACK' });
     const componentId = built.stack.getLogicalId(built.edge.component.componentVersion);
     expect(deployment!.DependsOn).toContain(componentId);
+  });
+
+  it('when synthesized, the thresholds parameter starts at the configured (or default) detector severity', () => {
+    built.template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/aiot-test/edge/detector-severity',
+      Type: 'String',
+      Value: JSON.stringify(DEFAULT_EDGE_CONFIG.detector.severity),
+    });
+    const [deployment] = Object.values(built.template.findResources('AWS::GreengrassV2::Deployment')) as {
+      DependsOn: string[];
+    }[];
+    const parameterId = built.stack.getLogicalId(
+      built.edge.deployment.thresholdsParameter.node.defaultChild as cdk.CfnElement,
+    );
+    expect(deployment!.DependsOn).toContain(parameterId);
+  });
+
+  it('when the aiot stack is built, retraining writes the parameter the deployment reads, so a stack update keeps pushed thresholds', () => {
+    const { stack, template } = buildStack({ stage: 'test' });
+    const parameter = stack.getLogicalId(
+      stack.edge.deployment.thresholdsParameter.node.defaultChild as cdk.CfnElement,
+    );
+    template().hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Retraining: new detector thresholds'),
+      Environment: { Variables: Match.objectLike({ EDGE_THRESHOLDS_PARAMETER: { Ref: parameter } }) },
+    });
+    template().hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'ssm:PutParameter', Resource: Match.anyValue() }),
+        ]),
+      },
+      Roles: [{ Ref: Match.stringLikeRegexp('RetrainingUpdateEdgeRole') }],
+    });
   });
 
   it('when synthesized, the token exchange role is trusted by the IoT credentials provider through the role alias and reads only the artifact', () => {
@@ -135,7 +176,7 @@ describe('edge processing infrastructure', () => {
     );
   });
 
-  it('when a core connects, its IoT policy is written with thing-name variables and allows the role alias only', () => {
+  it('when a core connects, its IoT policy names the cores by thing-name prefix (no thing policy variables) and allows the role alias only', () => {
     const [policy] = Object.values(
       built.template.findResources('AWS::IoT::Policy', { Properties: { PolicyName: 'aiot-test-edge-core' } }),
     ) as {
@@ -147,20 +188,55 @@ describe('edge processing infrastructure', () => {
     }));
     const find = (action: string) =>
       statements.find((s) => ([] as string[]).concat(s.Action).includes(action))!;
-    expect(find('iot:Connect').Resource).toEqual([
-      expect.stringMatching(/:client\/\$\{iot:Connection\.Thing\.ThingName\}\*$/),
+    expect(find('iot:Connect').Resource).toEqual([expect.stringMatching(/:client\/aiot-test-core-\*$/)]);
+    expect(find('iot:AssumeRoleWithCertificate').Resource).toEqual([
+      expect.stringMatching(/:rolealias\/aiot-test-edge-tes$/),
     ]);
-    const alias = built.stack.getLogicalId(built.edge.access.roleAlias);
-    expect(find('iot:AssumeRoleWithCertificate').Resource).toEqual([`<${alias}.RoleAliasArn>`]);
     const publish = find('iot:Publish').Resource.map((r) => r.replace(/^.*:topic\//, ''));
-    expect(publish).toEqual(
-      expect.arrayContaining([
-        '$aws/things/${iot:Connection.Thing.ThingName}*/greengrassv2/health/json',
-        'dt/aiot/${iot:Connection.Thing.Attributes[site]}/*/aggregates',
-        'dt/aiot/${iot:Connection.Thing.Attributes[site]}/*/events',
-      ]),
+    expect(publish).toEqual(['$aws/things/aiot-test-core-*', 'dt/aiot/*', 'cmd/aiot/*/*/*/res']);
+    expect(JSON.stringify(statements)).not.toContain('iot:Connection.Thing');
+    // Client device support (https://docs.aws.amazon.com/greengrass/v2/developerguide/connect-client-devices.html).
+    for (const action of [
+      'greengrass:PutCertificateAuthorities',
+      'greengrass:VerifyClientDeviceIdentity',
+      'greengrass:VerifyClientDeviceIoTCertificateAssociation',
+      'greengrass:GetConnectivityInfo',
+      'greengrass:UpdateConnectivityInfo',
+    ]) {
+      expect(find(action)).toBeDefined();
+    }
+  });
+
+  it('when sites are configured, the deployment carries client device auth, the Moquette broker and the MQTT bridge', () => {
+    const withSites = build({ sites: ['plant-1'] });
+    const [deployment] = Object.values(withSites.template.findResources('AWS::GreengrassV2::Deployment')) as {
+      Properties: {
+        Components: Record<string, { ComponentVersion: string; ConfigurationUpdate?: { Merge: string } }>;
+      };
+    }[];
+    const c = deployment!.Properties.Components;
+    expect(Object.keys(c).sort()).toEqual(
+      [
+        COMPONENT_NAME,
+        'aws.greengrass.clientdevices.Auth',
+        'aws.greengrass.clientdevices.mqtt.Bridge',
+        'aws.greengrass.clientdevices.mqtt.Moquette',
+      ].sort(),
     );
-    expect(publish.every((t) => t.includes('${iot:Connection.Thing'))).toBe(true);
+    const auth = JSON.parse(c['aws.greengrass.clientdevices.Auth']!.ConfigurationUpdate!.Merge);
+    const policy = auth.deviceGroups.policies.aiotDevice;
+    const thing = '${iot:Connection.Thing.ThingName}';
+    expect(policy.connect.resources).toEqual([`mqtt:clientId:${thing}`]);
+    expect(policy.publish.resources).toContain(`mqtt:topic:dt/aiot/plant-1/${thing}/telemetry`);
+    expect(policy.subscribe.resources).toEqual([`mqtt:topicfilter:cmd/aiot/plant-1/${thing}/+`]);
+    const bridge = JSON.parse(c['aws.greengrass.clientdevices.mqtt.Bridge']!.ConfigurationUpdate!.Merge);
+    expect(bridge.mqttTopicMapping).toMatchObject({
+      telemetryToEdge: { topic: 'dt/aiot/+/+/telemetry', source: 'LocalMqtt', target: 'Pubsub' },
+      telemetryToCloud: { topic: 'dt/aiot/+/+/telemetry', source: 'LocalMqtt', target: 'IotCore' },
+      edgeCommands: { topic: 'cmd/aiot/+/+/safe-mode', source: 'Pubsub', target: 'LocalMqtt' },
+      cloudCommands: { topic: 'cmd/aiot/+/+/+', source: 'IotCore', target: 'LocalMqtt' },
+      replies: { topic: 'cmd/aiot/+/+/+/res', source: 'LocalMqtt', target: 'IotCore' },
+    });
   });
 
   it('when cdk-nag AwsSolutions checks run, there is no finding', () => {

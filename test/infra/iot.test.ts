@@ -41,22 +41,25 @@ describe('IoT Core infrastructure', () => {
     expect(connect.Condition).toEqual({ Bool: { 'iot:Connection.Thing.IsAttached': 'true' } });
   });
 
-  it('when a device publishes, its policy names only its own topics, Basic Ingest included, through policy variables', () => {
+  it('when a device publishes, its policy names only its own topics, one resource per family, Basic Ingest included, through policy variables', () => {
     const publish = policyStatements('aiot-test-device').find((s) => s.Action === 'iot:Publish')!;
     const own = 'dt/aiot/${iot:Connection.Thing.Attributes[site]}/${iot:Connection.Thing.ThingName}';
     const topics = publish.Resource.map((r) => r.replace(/^.*:topic\//, ''));
     expect(topics).toEqual([
-      `${own}/telemetry`,
-      `${own}/events`,
-      `${own}/aggregates`,
+      `${own}/*`,
       'cmd/aiot/${iot:Connection.Thing.Attributes[site]}/${iot:Connection.Thing.ThingName}/*/res',
       `$aws/rules/aiot_test_telemetry/${own}/telemetry`,
-      '$aws/things/${iot:Connection.Thing.ThingName}/shadow/get',
-      '$aws/things/${iot:Connection.Thing.ThingName}/shadow/update',
     ]);
   });
 
-  it('when a device subscribes, it receives only its own commands and shadow', () => {
+  it('when a device discovers its site core, it may do so for its own thing only', () => {
+    const discover = policyStatements('aiot-test-device').find((s) => s.Action === 'greengrass:Discover')!;
+    expect(discover.Resource).toEqual([
+      expect.stringMatching(/:thing\/\$\{iot:Connection\.Thing\.ThingName\}$/),
+    ]);
+  });
+
+  it('when a device subscribes, it receives only its own commands', () => {
     const statements = policyStatements('aiot-test-device');
     for (const action of ['iot:Subscribe', 'iot:Receive']) {
       const s = statements.find((x) => x.Action === action)!;

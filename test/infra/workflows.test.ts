@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { COMMAND_ACK_RULE } from '../../core/workflows/anomaly-response';
+import { RULES } from '../../core/rules';
 import { placeholders, WORKFLOW_FILES } from '../../local/workflows/asl';
 import { type BuiltStack, buildStack } from '../fixtures/stack';
 
@@ -135,7 +135,7 @@ describe('anomaly-response state machine', () => {
     template.hasResourceProperties('AWS::IoT::TopicRule', {
       RuleName: 'aiot_test_command_ack',
       TopicRulePayload: Match.objectLike({
-        Sql: COMMAND_ACK_RULE.sql,
+        Sql: RULES.commandAck.sql,
         Actions: [
           {
             Lambda: {

@@ -157,6 +157,8 @@ describe('local runtime (npm start)', () => {
   it('when anomalies are found, starts the response workflow and none fails', () => {
     expect(report.workflows.started).toBeGreaterThanOrEqual(1);
     expect(report.workflows.failed).toBe(0);
+    const finished = Object.values(report.workflows.outcomes).reduce((a, b) => a + b, 0);
+    expect(finished).toBe(report.workflows.succeeded);
     expect(report.devices).toBe(6);
     expect(report.durationSeconds).toBeGreaterThanOrEqual(DURATION_S);
     expect(report.throughput.messagesPerSecond).toBeCloseTo(

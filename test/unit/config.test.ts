@@ -29,6 +29,9 @@ describe('config', () => {
     [{ serialPattern: '([' }, 'serialPattern'],
     [{ storageBackend: 'postgres' }, 'storageBackend'],
     [{ storageBackend: 'timestream-influxdb' }, 'storageBackend'],
+    [{ edgeSites: 'Plant A' }, 'edgeSites'],
+    [{ kinesisRetentionHours: 8761 }, 'kinesisRetentionHours'],
+    [{ stage: 'x'.repeat(17) }, 'stage'],
   ])('when %j is given, fails naming the key', (ctx, key) => {
     expect(() => loadConfig(reader(ctx))).toThrow(new RegExp(`- ${key}: `));
   });

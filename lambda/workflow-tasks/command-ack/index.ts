@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { splitCommandAck } from '../../../core/rules';
 import { handleCommandResponse } from '../../../core/workflows/anomaly-response';
 import { DynamoDbWorkOrderStore } from '../../shared/dynamodb-work-orders';
 import { loadEnv } from '../../shared/env';
@@ -17,9 +18,9 @@ const logger = new Logger({ serviceName: 'command-ack' });
  * Target of the command-response rule (`SELECT *, topic() AS topic FROM 'cmd/aiot/+/+/safe-mode/res'`):
  * a device's `ok` acknowledges the work order its commandId names, which the waiting workflow sees.
  */
-export const handler = async (event: { topic?: string } & Record<string, unknown>): Promise<void> => {
-  const { topic, ...payload } = event;
-  const result = await handleCommandResponse(String(topic ?? ''), payload, store, Date.now);
+export const handler = async (event: unknown): Promise<void> => {
+  const { topic, payload } = splitCommandAck(event);
+  const result = await handleCommandResponse(topic, payload, store, Date.now);
   if (result.status === 'ignored') logger.warn('command response ignored', { topic, reason: result.reason });
   else logger.info('safe mode acknowledged', { workOrderId: result.order.id, status: result.order.status });
 };

@@ -21,8 +21,6 @@ export interface ProjectFunctionProps {
   readonly environment?: Record<string, string>;
   /** @default one month */
   readonly logRetention?: logs.RetentionDays;
-  /** Kept short: functions of this project do not need to run away with the account's concurrency. @default none */
-  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -62,7 +60,6 @@ export class ProjectFunction extends nodejs.NodejsFunction {
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       role,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_LOG_LEVEL: 'INFO',

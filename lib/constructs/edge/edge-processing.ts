@@ -1,6 +1,16 @@
 import { Construct } from 'constructs';
-import type { EdgeConfig, EdgeConfigInput } from '../../../greengrass/anomaly-detector/config';
+import {
+  DEFAULT_EDGE_CONFIG,
+  type EdgeConfig,
+  type EdgeConfigInput,
+} from '../../../greengrass/anomaly-detector/config';
 import { AnomalyDetectorComponent } from './anomaly-detector-component';
+import {
+  bridgeConfig,
+  CLIENT_DEVICE_COMPONENT_VERSIONS,
+  CLIENT_DEVICE_COMPONENTS,
+  clientDeviceAuthConfig,
+} from './client-devices';
 import { CoreDeviceAccess } from './core-device-access';
 import { EdgeDeployment, type EdgeDeploymentProps } from './edge-deployment';
 
@@ -22,6 +32,17 @@ export interface EdgeProcessingProps {
    * @default none
    */
   readonly extraComponents?: EdgeDeploymentProps['extraComponents'];
+  /**
+   * Sites whose devices connect to their core over MQTT: the client device components (auth,
+   * Moquette broker, MQTT bridge) are deployed with these sites in their device policy.
+   * @default none: no client device components, devices publish to IoT Core directly
+   */
+  readonly sites?: readonly string[];
+  /**
+   * The prefix for the longest stage name, for the size check of the core policy.
+   * @default namePrefix
+   */
+  readonly longestNamePrefix?: string;
 }
 
 /**
@@ -38,13 +59,30 @@ export class EdgeProcessing extends Construct {
     this.component = new AnomalyDetectorComponent(this, 'AnomalyDetector', {
       defaultConfig: props.defaultConfig,
     });
-    this.access = new CoreDeviceAccess(this, 'CoreAccess', { namePrefix: props.namePrefix });
+    this.access = new CoreDeviceAccess(this, 'CoreAccess', {
+      namePrefix: props.namePrefix,
+      longestNamePrefix: props.longestNamePrefix,
+    });
     this.component.grantArtifactRead(this.access.tokenExchangeRole);
     this.deployment = new EdgeDeployment(this, 'Deployment', {
       namePrefix: props.namePrefix,
       component: this.component,
       configuration: props.configuration,
-      extraComponents: props.extraComponents,
+      extraComponents: { ...clientDeviceComponents(props.sites ?? []), ...props.extraComponents },
     });
   }
+}
+
+/** The client device components and their configuration for `sites`; none without sites. */
+function clientDeviceComponents(
+  sites: readonly string[],
+): NonNullable<EdgeDeploymentProps['extraComponents']> {
+  if (sites.length === 0) return {};
+  const v = CLIENT_DEVICE_COMPONENT_VERSIONS;
+  const c = CLIENT_DEVICE_COMPONENTS;
+  return {
+    [c.auth]: { version: v.auth, merge: clientDeviceAuthConfig(sites) },
+    [c.broker]: { version: v.broker },
+    [c.bridge]: { version: v.bridge, merge: bridgeConfig(DEFAULT_EDGE_CONFIG.actuation.command) },
+  };
 }

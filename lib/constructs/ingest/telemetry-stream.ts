@@ -7,6 +7,19 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../common/nag';
 
+/**
+ * A Kinesis event source mapping discards records older than at most 604,800 s (7 days)
+ * (MaximumRecordAgeInSeconds: https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-parameters.html),
+ * while a stream keeps records up to 8,760 hours. The mapping gives up on a record at the
+ * stream's retention or at 7 days, whichever comes first; the record's coordinates then go to
+ * the dead-letter queue, and with a longer retention the record itself is still in the stream to replay.
+ */
+export const ESM_MAX_RECORD_AGE = Duration.days(7);
+
+export function maxRecordAge(retentionHours: number): Duration {
+  return Duration.hours(Math.min(retentionHours, ESM_MAX_RECORD_AGE.toHours()));
+}
+
 export interface TelemetryStreamProps {
   readonly encryptionKey: kms.IKey;
   readonly capacityMode: 'ON_DEMAND' | 'PROVISIONED';
@@ -71,7 +84,7 @@ export class TelemetryStream extends Construct {
       bisectBatchOnError: true,
       retryAttempts: this.props.retryAttempts,
       reportBatchItemFailures: true,
-      maxRecordAge: Duration.hours(this.props.retentionHours),
+      maxRecordAge: maxRecordAge(this.props.retentionHours),
       onFailure: new sources.SqsDlq(this.deadLetterQueue),
     });
     fn.addEventSource(source);

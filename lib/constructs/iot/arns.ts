@@ -8,6 +8,7 @@ export const iotArn = (scope: Construct, resource: string, name: string): string
 export const topicArn = (scope: Construct, topic: string) => iotArn(scope, 'topic', topic);
 export const topicFilterArn = (scope: Construct, filter: string) => iotArn(scope, 'topicfilter', filter);
 export const clientArn = (scope: Construct, clientId: string) => iotArn(scope, 'client', clientId);
+export const thingArn = (scope: Construct, thingName: string) => iotArn(scope, 'thing', thingName);
 
 /** Policy variables a device's IoT policy is written with. */
 export const THING_NAME = '${iot:Connection.Thing.ThingName}';
@@ -27,4 +28,19 @@ export function renderGrant(grant: string): string {
       return p;
     })
     .join('/');
+}
+
+/**
+ * Folds rendered grants that differ only in their last level into one with `*` there
+ * (`…/telemetry`, `…/events`, `…/aggregates` → `…/*`): an IoT policy document is limited in
+ * length, and every resource costs a full ARN. `*` in an IoT policy also matches further levels,
+ * which stay within the same device's own topic space.
+ */
+export function compactGrants(grants: readonly string[]): string[] {
+  const byParent = new Map<string, string[]>();
+  for (const g of grants) {
+    const parent = g.slice(0, g.lastIndexOf('/'));
+    byParent.set(parent, [...(byParent.get(parent) ?? []), g]);
+  }
+  return [...byParent].map(([parent, members]) => (members.length > 1 ? `${parent}/*` : members[0]!));
 }

@@ -1,10 +1,14 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
-import { acknowledge, nagArn } from '../common/nag';
+import { PROVISIONING_CLIENT_PREFIX } from '../../../core/topics';
+import { acknowledge } from '../common/nag';
 import { ProjectFunction } from '../common/project-function';
 import { iotArn, topicArn, topicFilterArn } from './arns';
 import type { DeviceFleet } from './device-fleet';
+
+/** https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSIoTThingsRegistration.html */
+export const PROVISIONING_MANAGED_POLICY = 'service-role/AWSIoTThingsRegistration';
 
 export interface FleetProvisioningProps {
   readonly namePrefix: string;
@@ -41,42 +45,21 @@ export class FleetProvisioning extends Construct {
       sourceAccount: this.hook.stack.account,
     });
 
+    // The role AWS documents for fleet provisioning: RegisterThing creates the thing, attaches
+    // the certificate and policy, and may read groups, types and policies on the way
+    // (https://docs.aws.amazon.com/iot/latest/developerguide/provision-wo-cert.html).
     const role = new iam.Role(this, 'ProvisioningRole', {
-      assumedBy: new iam.ServicePrincipal('iot.amazonaws.com'),
+      assumedBy: new iam.ServicePrincipal('iot.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': this.hook.stack.account } },
+      }),
       description: 'Lets IoT fleet provisioning register things of the aiot fleet',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName(PROVISIONING_MANAGED_POLICY)],
     });
-    const thingArn = iotArn(this, 'thing', '*');
-    const certArn = iotArn(this, 'cert', '*');
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['iot:CreateThing', 'iot:DescribeThing', 'iot:UpdateThing', 'iot:AddThingToThingGroup'],
-        resources: [thingArn, iotArn(this, 'thinggroup', props.fleet.thingGroup.thingGroupName!)],
-      }),
+    acknowledge(
+      role,
+      `IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${PROVISIONING_MANAGED_POLICY}]`,
+      'AWS documents AWSIoTThingsRegistration as the fleet provisioning role policy; RegisterThing may call registry reads a hand-written list would miss, and the template and pre-provisioning hook decide what is created.',
     );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['iot:DescribeThingType'],
-        resources: [iotArn(this, 'thingtype', props.fleet.thingType.thingTypeName!)],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'iot:AttachPolicy',
-          'iot:AttachThingPrincipal',
-          'iot:DescribeCertificate',
-          'iot:UpdateCertificate',
-        ],
-        resources: [certArn, thingArn, iotArn(this, 'policy', props.fleet.devicePolicy.policyName!)],
-      }),
-    );
-
-    const unknownAtDeploy =
-      'Things are named by serial numbers and certificates created at provisioning time, so neither is known at deploy time; ' +
-      'the template and the pre-provisioning hook decide which are created.';
-    for (const resource of ['thing/*', 'cert/*']) {
-      acknowledge(role, `IAM5[Resource::${nagArn(this, 'iot', resource)}]`, unknownAtDeploy);
-    }
     this.template = new iot.CfnProvisioningTemplate(this, 'Template', {
       templateName: this.templateName,
       description: 'aiot devices: thing named by serial number, site attribute, device policy',
@@ -128,7 +111,12 @@ export class FleetProvisioning extends Construct {
       policyDocument: {
         Version: '2012-10-17',
         Statement: [
-          { Effect: 'Allow', Action: 'iot:Connect', Resource: iotArn(this, 'client', '*') },
+          // Only provisioning client ids: a leaked claim certificate cannot take over a device's client id.
+          {
+            Effect: 'Allow',
+            Action: 'iot:Connect',
+            Resource: iotArn(this, 'client', `${PROVISIONING_CLIENT_PREFIX}*`),
+          },
           { Effect: 'Allow', Action: 'iot:Publish', Resource: certTopics.map((t) => topicArn(this, t)) },
           {
             Effect: 'Allow',

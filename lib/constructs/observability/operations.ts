@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -72,6 +72,22 @@ export interface OperationsProps {
 
 const FIVE_MINUTES = Duration.minutes(5);
 
+/** Confused-deputy guard for the CloudWatch service principal: alarms of this account and Region only. */
+function ownAlarmsCondition(scope: Construct): Record<string, Record<string, string>> {
+  const stack = Stack.of(scope);
+  return {
+    StringEquals: { 'aws:SourceAccount': stack.account },
+    ArnLike: {
+      'aws:SourceArn': stack.formatArn({
+        service: 'cloudwatch',
+        resource: 'alarm',
+        resourceName: '*',
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    },
+  };
+}
+
 /**
  * Operations view: a CloudWatch dashboard of the whole pipeline and alarms on what needs a
  * person — the stream falling behind, functions failing or throttled, data in a dead-letter
@@ -92,11 +108,30 @@ export class Operations extends Construct {
       masterKey: props.encryptionKey,
       enforceSSL: true,
     });
-    // CloudWatch publishes to the encrypted topic with the project key.
-    props.encryptionKey.grant(
-      new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
-      'kms:Decrypt',
-      'kms:GenerateDataKey*',
+    // A topic policy replaces SNS's default one, and enforceSSL writes one with only a Deny: the
+    // CloudWatch service principal must be allowed to publish explicitly, for this account's alarms
+    // only (https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html), and to use
+    // the key of the encrypted topic
+    // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+    const alarmsPrincipal = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
+    const fromOwnAlarms = ownAlarmsCondition(this);
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [alarmsPrincipal],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: fromOwnAlarms,
+      }),
+    );
+    props.encryptionKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsUseKey',
+        principals: [alarmsPrincipal],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: fromOwnAlarms,
+      }),
     );
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     this.action = new actions.SnsAction(this.topic);

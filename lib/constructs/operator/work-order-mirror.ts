@@ -27,7 +27,6 @@ export class WorkOrderMirror extends Construct {
       description:
         'Mirrors recently changed work orders into the time-series store for the operator dashboard',
       timeout: Duration.minutes(2),
-      reservedConcurrentExecutions: 1,
     });
     props.workOrders.grantRead(this.handler);
     props.store.grantWrite(this.handler, props.store.eventsTable, 'EVENTS');

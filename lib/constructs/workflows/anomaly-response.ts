@@ -5,8 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { IOT_SQL_VERSION } from '../../../core/rules';
-import { COMMAND_ACK_RULE } from '../../../core/workflows/anomaly-response';
+import { IOT_SQL_VERSION, RULES } from '../../../core/rules';
 import { acknowledge, acknowledgeBucketPut, nagArn } from '../common/nag';
 import { ProjectFunction } from '../common/project-function';
 import { iotArn } from '../iot/arns';
@@ -155,8 +154,8 @@ export class AnomalyResponse extends Construct {
     const rule = new iot.CfnTopicRule(this, 'AckRule', {
       ruleName: name,
       topicRulePayload: {
-        description: COMMAND_ACK_RULE.description,
-        sql: COMMAND_ACK_RULE.sql,
+        description: RULES.commandAck.description,
+        sql: RULES.commandAck.sql,
         awsIotSqlVersion: IOT_SQL_VERSION,
         ruleDisabled: false,
         actions: [{ lambda: { functionArn: this.commandAck.functionArn } }],

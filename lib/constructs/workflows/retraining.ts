@@ -4,6 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeBucketPut, nagArn } from '../common/nag';
@@ -34,6 +35,11 @@ export interface RetrainingProps {
   readonly inferenceInstanceType: string;
   /** Thing group of the Greengrass cores that get the new thresholds; none when undefined. @default none */
   readonly edgeCoreGroupName?: string;
+  /**
+   * Where the edge's thresholds are recorded for the stack's own deployment to read; required with
+   * `edgeCoreGroupName`. @default none
+   */
+  readonly edgeThresholdsParameter?: ssm.IStringParameter;
   /** The edge detector component. @default com.aiot.AnomalyDetector */
   readonly edgeComponentName?: string;
 }
@@ -149,7 +155,19 @@ export class Retraining extends Construct {
         EDGE_COMPONENT: props.edgeComponentName ?? 'com.aiot.AnomalyDetector',
       },
     });
-    if (edgeTarget) this.grantEdgeDeployment(edgeTarget);
+    if (edgeTarget) {
+      if (!props.edgeThresholdsParameter) {
+        throw new Error(
+          'Retraining: edgeCoreGroupName needs edgeThresholdsParameter, or a stack update loses pushed thresholds',
+        );
+      }
+      this.grantEdgeDeployment(edgeTarget);
+      this.updateEdgeTask.addEnvironment(
+        'EDGE_THRESHOLDS_PARAMETER',
+        props.edgeThresholdsParameter.parameterName,
+      );
+      props.edgeThresholdsParameter.grantWrite(this.updateEdgeTask);
+    }
 
     for (const fn of [this.exportTask, this.evaluateTask, this.storePredictionsTask]) {
       for (const rule of [

@@ -137,4 +137,13 @@ describe('iot-sql', () => {
     expect(key(input('dt/aiot/plant-a/AIOT-0000000A/telemetry', {}))).toBe('AIOT-0000000A');
     expect(compileTemplate('x/${topic(1)}-${clientid()}/y')(input('a/b', {}))).toBe('x/a-AIOT-0000000A/y');
   });
+
+  it.each([
+    ['${topic(4) garbage}', /unsupported construct near "garbage"/],
+    ['${topic(4)', /unterminated substitution/],
+    ['${}', /unsupported construct/],
+  ])('when a template is not one whole expression (%s), refuses it naming the rest', (template, msg) => {
+    expect(() => compileTemplate(template)).toThrow(UnsupportedSqlError);
+    expect(() => compileTemplate(template)).toThrow(msg);
+  });
 });

@@ -64,6 +64,30 @@ describe('createPipeline', () => {
   });
 });
 
+describe('createPipeline with a device answering a safe-mode command', () => {
+  it('when the answer arrives, the acknowledgement rule hands it to the host with its topic, counted as taken', async () => {
+    const store = openLocalStore(':memory:');
+    const posted: PipelineToHost[] = [];
+    const pipeline = createPipeline({
+      store,
+      stage: 'local',
+      batchWindowMs: 1,
+      clock: () => T0,
+      post: (m) => posted.push(m),
+    });
+    const answer = { schema: 'aiot.command-response/1', commandId: 'wo-dev-0-0', status: 'ok', at: T0 };
+    await pipeline.dispatch(message('cmd/aiot/plant-1/dev-0/safe-mode/res', answer));
+    await pipeline.stop();
+
+    expect(posted.filter((m) => m.type === 'command-ack')).toEqual([
+      { type: 'command-ack', topic: 'cmd/aiot/plant-1/dev-0/safe-mode/res', payload: answer },
+    ]);
+    const stored = posted.reduce((n, m) => n + (m.type === 'progress' ? m.progress.stored : 0), 0);
+    expect(stored).toBe(1);
+    store.close();
+  });
+});
+
 describe('PipelineHost', () => {
   let dir: string;
   beforeEach(() => {

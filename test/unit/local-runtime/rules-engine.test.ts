@@ -14,18 +14,29 @@ function engine() {
   const calls = {
     telemetry: [] as { output: unknown; key: string }[],
     events: [] as unknown[],
+    acks: [] as unknown[],
     errors: [] as { rule: string; reason: string }[],
   };
   const rules = new LocalRulesEngine('local', {
     telemetry: (output, key) =>
       void calls.telemetry.push({ output: JSON.parse(Buffer.from(output).toString()), key }),
     events: (output) => void calls.events.push(JSON.parse(Buffer.from(output).toString())),
+    commandAck: (output) => void calls.acks.push(JSON.parse(Buffer.from(output).toString())),
     error: (rule, reason) => void calls.errors.push({ rule, reason }),
   });
   return { rules, calls };
 }
 
 describe('LocalRulesEngine', () => {
+  it('when a device answers a safe-mode command, the acknowledgement rule hands the answer on with its topic; other replies pass by', async () => {
+    const { rules, calls } = engine();
+    const answer = { schema: 'aiot.command-response/1', commandId: 'wo-dev-1-0', status: 'ok', at: 1 };
+    const r = await rules.dispatch(message('cmd/aiot/plant-1/dev-1/safe-mode/res', answer));
+    expect(r).toEqual({ matched: ['commandAck'], failed: [] });
+    expect(calls.acks).toEqual([{ ...answer, topic: 'cmd/aiot/plant-1/dev-1/safe-mode/res' }]);
+    expect(rules.takes('cmd/aiot/plant-1/dev-1/sampling-rate/res')).toBe(false);
+  });
+
   it('when telemetry arrives on the plain topic, puts the rule output on the stream keyed by device', async () => {
     const { rules, calls } = engine();
     const r = await rules.dispatch(message('dt/aiot/plant-1/dev-1/telemetry', { seq: 1 }));
@@ -85,12 +96,13 @@ describe('LocalRulesEngine', () => {
     expect(calls.events).toEqual([expect.objectContaining({ kind: 'anomaly', topicDeviceId: 'dev-1' })]);
   });
 
-  it('when asked by topic alone, takes the rules’ topics and Basic Ingest, not aggregates or commands', () => {
+  it('when asked by topic alone, takes the rules’ topics (safe-mode answers too) and Basic Ingest, not aggregates or commands', () => {
     const { rules } = engine();
     expect(rules.takes('dt/aiot/plant-1/dev-1/telemetry')).toBe(true);
     expect(rules.takes('dt/aiot/plant-1/dev-1/events')).toBe(true);
     expect(rules.takes('$aws/rules/anything/x')).toBe(true);
     expect(rules.takes('dt/aiot/plant-1/dev-1/aggregates')).toBe(false);
-    expect(rules.takes('cmd/aiot/plant-1/dev-1/safe-mode/res')).toBe(false);
+    expect(rules.takes('cmd/aiot/plant-1/dev-1/safe-mode')).toBe(false);
+    expect(rules.takes('cmd/aiot/plant-1/dev-1/safe-mode/res')).toBe(true);
   });
 });

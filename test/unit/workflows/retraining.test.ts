@@ -168,3 +168,45 @@ describe('retraining (local run of lib/workflows/retraining.asl.json)', () => {
     expect(workflows.notifications().at(-1)!.message).toContain('capacity error');
   });
 });
+
+describe('the local SageMaker enforces the serverless rules', () => {
+  const sagemaker = () =>
+    createLocalWorkflows({ db: new Database(':memory:'), publish: async () => {} }).sagemaker;
+  const model = (name: string, isolated: boolean) => ({
+    ModelName: name,
+    EnableNetworkIsolation: isolated,
+    PrimaryContainer: { ModelDataUrl: `s3://m/${name}.json` },
+  });
+  const serverless = (config: string, modelName: string) => ({
+    EndpointConfigName: config,
+    ProductionVariants: [
+      { ModelName: modelName, ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5 } },
+    ],
+  });
+  const instance = (config: string, modelName: string) => ({
+    EndpointConfigName: config,
+    ProductionVariants: [{ ModelName: modelName, InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }],
+  });
+
+  it('when a network-isolated model goes into a serverless endpoint configuration, it is refused', async () => {
+    const sm = sagemaker();
+    await sm.createModel(model('isolated', true));
+    await expect(sm.createEndpointConfig(serverless('c1', 'isolated'))).rejects.toThrow(
+      /network isolation enabled, which serverless inference does not support/,
+    );
+    await sm.createModel(model('open', false));
+    await expect(sm.createEndpointConfig(serverless('c2', 'open'))).resolves.toEqual({});
+  });
+
+  it('when an instance-backed endpoint is updated to a serverless configuration, it is refused (one-way switch)', async () => {
+    const sm = sagemaker();
+    await sm.createModel(model('m1', true));
+    await sm.createEndpointConfig(instance('inst', 'm1'));
+    await sm.createEndpoint({ EndpointName: 'e', EndpointConfigName: 'inst' });
+    await sm.createModel(model('m2', false));
+    await sm.createEndpointConfig(serverless('srv', 'm2'));
+    await expect(sm.updateEndpoint({ EndpointName: 'e', EndpointConfigName: 'srv' })).rejects.toThrow(
+      /instance-backed and cannot be updated to a serverless configuration/,
+    );
+  });
+});
