@@ -205,8 +205,10 @@ export class InfluxClient {
     const url = this.url('query', { db: database, q: influxql, epoch: 'ms' });
     const res = await this.send('query', database, url, { method: 'GET' });
     if (res.status !== 200) {
-      // 1.x answers a statement it cannot parse with 400 and the reason.
-      if (res.status === 400) throw new InfluxQueryError(serverMessage(res.status, res.text));
+      // 1.x answers a statement it cannot parse with 400 and the reason; a server that answers a
+      // database it does not have (yet) with 404 says so in the message.
+      const refusal = new InfluxQueryError(serverMessage(res.status, res.text));
+      if (res.status === 400 || (res.status === 404 && refusal.notFound)) throw refusal;
       throw this.requestError('query', database, res.status, res.text);
     }
     let body: { results?: RawStatement[]; error?: string };

@@ -83,7 +83,10 @@ export function rowTime(row: Row): number {
   return num(row, 'time');
 }
 
-/** A telemetry row (`SELECT *`): the measures are its non-null fields other than `seq`. */
+/**
+ * A telemetry row (`SELECT *`): the measures are its numeric fields other than `seq`. A point
+ * written by another tool may lack `seq`: it reads as 0, as on Timestream.
+ */
 export function rowToRecord(row: Row): TelemetryRecord {
   const measures: Record<string, number> = {};
   for (const [column, v] of Object.entries(row)) {
@@ -94,7 +97,7 @@ export function rowToRecord(row: Row): TelemetryRecord {
     deviceId: str(row, 'deviceId'),
     site: str(row, 'site'),
     time: rowTime(row),
-    seq: num(row, 'seq'),
+    seq: row.seq === null || row.seq === undefined ? 0 : num(row, 'seq'),
     measures,
   };
 }

@@ -174,8 +174,12 @@ describe('InfluxTelemetryStore on a real InfluxDB', () => {
       expect(result.rejected[0]!.reason).toContain('points beyond retention policy');
       expect(result.rejected[3]!.reason).toContain('field type conflict');
       expect(result.written).toBe(35);
-      // Counted by `seq`, which the hand-written legacy point lacks.
+      // Counted by `seq`, which the hand-written legacy point lacks; read back, it has seq 0.
       expect(await storedCount(client, database)).toBe(35);
+      const history = new InfluxQueryStore({ client, database, clock: () => now });
+      expect(await history.recent('pump-9', now - 3600 * SEC, now)).toEqual([
+        { deviceId: 'pump-9', site: 'plant-1', time: now - 60 * SEC, seq: 0, measures: { legacy: 1 } },
+      ]);
       // Bisection stays bounded: 3 batches, 5 refused lines, within 2n − 1 requests per batch.
       expect(relay.count('/write')).toBeLessThanOrEqual(2 * 40 - 3);
     } finally {
