@@ -10,9 +10,11 @@ import {
   InfluxEventStore,
   InfluxEventsRefusedError,
   InfluxQueryStore,
+  InfluxRequestError,
   InfluxTelemetryStore,
 } from '../../../lambda/shared/influxdb';
 import { anomaly, drain, reading } from '../../fixtures/time-series';
+import { FaultyRelay } from './relay';
 import { InfluxServer } from './server';
 
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
@@ -68,6 +70,25 @@ describe('InfluxDB read side on a real InfluxDB', () => {
       expect(await query.anomalies({ from: 0, to: NOW, limit: 10 })).toEqual({ items: [] });
       expect(await query.predictions({ from: 0, to: NOW, limit: 10 })).toEqual({ items: [] });
       expect(await query.recent('pump-1', 0, NOW)).toEqual([]);
+    });
+
+    it('when a read is answered 404 naming a database that does not exist yet, the list is empty; another 404 stays an error', async () => {
+      const relay = new FaultyRelay(server.httpPort);
+      await relay.start();
+      try {
+        const query = new InfluxQueryStore({
+          client: server.client({ url: relay.url }),
+          database: 'fresh',
+          clock: () => NOW,
+        });
+        relay.inject({ kind: 'status', status: 404, error: 'database not found: fresh' }, 2);
+        expect(await query.anomalies({ from: 0, to: NOW, limit: 10 })).toEqual({ items: [] });
+        expect(await query.listDevices({ limit: 10 })).toEqual({ items: [] });
+        relay.inject({ kind: 'status', status: 404, error: 'page not found' });
+        await expect(query.anomalies({ from: 0, to: NOW, limit: 10 })).rejects.toThrow(InfluxRequestError);
+      } finally {
+        await relay.stop();
+      }
     });
 
     it('when only readings exist, anomalies and predictions are empty and the device has no anomaly or prediction', async () => {

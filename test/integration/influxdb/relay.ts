@@ -3,7 +3,12 @@ import type { Socket } from 'node:net';
 import { listenOnLoopback } from '../device-brokers';
 
 type Fault =
-  | { readonly kind: 'status'; readonly status: number; readonly retryAfter?: string }
+  | {
+      readonly kind: 'status';
+      readonly status: number;
+      readonly retryAfter?: string;
+      readonly error?: string;
+    }
   | { readonly kind: 'drop' }
   | { readonly kind: 'stall' };
 
@@ -65,7 +70,7 @@ export class FaultyRelay {
         'Content-Type': 'application/json',
         ...(fault.retryAfter ? { 'Retry-After': fault.retryAfter } : {}),
       });
-      res.end(JSON.stringify({ error: `relay fault ${fault.status}` }));
+      res.end(JSON.stringify({ error: fault.error ?? `relay fault ${fault.status}` }));
       return;
     }
     if (fault?.kind === 'drop') {
