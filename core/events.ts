@@ -1,12 +1,9 @@
 import { z } from 'zod';
+import { SeveritySchema } from './severity';
 import { DeviceIdSchema, SiteSchema } from './telemetry';
 
 /** Anomaly events: what the edge (or the cloud stream path) publishes when it finds one. */
 export const EVENT_SCHEMA_VERSION = 'aiot.event/1';
-
-export const SEVERITIES = ['info', 'warning', 'critical'] as const;
-export const SeveritySchema = z.enum(SEVERITIES);
-export type Severity = z.infer<typeof SeveritySchema>;
 
 export const AnomalyEventSchema = z.strictObject({
   schema: z.literal(EVENT_SCHEMA_VERSION),

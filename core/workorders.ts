@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SeveritySchema } from './events';
+import { SeveritySchema } from './severity';
 import { DeviceIdSchema, SiteSchema } from './telemetry';
 
 /**
@@ -88,12 +88,14 @@ export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 25;
 
 export class WorkOrderNotFound extends Error {
+  override readonly name = 'WorkOrderNotFound';
   constructor(readonly id: string) {
     super(`no work order ${id}`);
   }
 }
 
 export class InvalidTransition extends Error {
+  override readonly name = 'InvalidTransition';
   constructor(
     readonly id: string,
     readonly from: WorkOrderStatus,

@@ -131,7 +131,9 @@ export const CONFIG_KEYS = Object.keys(AiotConfigSchema.shape) as (keyof AiotCon
 /** Context access as CDK's `node.tryGetContext` provides it. */
 export type ContextReader = (key: string) => unknown;
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
 
 /** Loads and validates the configuration; throws a {@link ConfigError} naming each bad key. */
 export function loadConfig(read: ContextReader): AiotConfig {

@@ -9,6 +9,8 @@
  * const saved = JSON.stringify(detector.snapshot()); // and later: restoreDetector(JSON.parse(saved))
  * ```
  */
+
+export { type Severity, severityOf } from '../severity';
 export { DEFAULT_DETECTOR_CONFIG, type DetectorConfig, resolveConfig } from './config';
 export {
   createDetector,
@@ -17,4 +19,3 @@ export {
   type DetectorState,
   restoreDetector,
 } from './detector';
-export { type Severity, severityOf } from './severity';

@@ -1,5 +1,6 @@
-import type { AnomalyEvent, Severity } from '../events';
+import type { AnomalyEvent } from '../events';
 import type { DeviceDetail, DeviceSummary, Prediction, Resolution, TelemetryPoint } from '../query/model';
+import type { Severity } from '../severity';
 import type { ListWorkOrders, WorkOrderPage } from './work-order-store';
 
 export interface Page<T> {

@@ -1,7 +1,6 @@
 import type { z } from 'zod';
+import { InvalidCursor } from '../cursor';
 import type { QueryStore } from '../ports';
-import { InvalidCursor } from '../workorders';
-import { CursorError } from './model';
 import { BadRequestError, matchRoute, NotFoundError, OPENAPI_PATH } from './routes';
 
 /** A request as both transports see it: API Gateway (HTTP API) and the local Node server. */
@@ -113,7 +112,7 @@ export async function handleApiRequest(req: ApiRequest, deps: ApiDeps): Promise<
     return json(200, body);
   } catch (e) {
     if (e instanceof BadRequestError) return error(400, { code: 'bad_request', message: e.message });
-    if (e instanceof CursorError || e instanceof InvalidCursor) {
+    if (e instanceof InvalidCursor) {
       return error(400, { code: 'bad_request', message: 'cursor is not one this API handed out' });
     }
     if (e instanceof NotFoundError) return error(404, { code: 'not_found', message: e.message });

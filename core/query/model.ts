@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { AnomalyEventSchema, SEVERITIES, type Severity } from '../events';
-import type { Page, QueryStore, TimeSeriesQueries, WorkOrderReader } from '../ports';
-import { DeviceIdSchema, MEASURE_NAME_PATTERN, SiteSchema } from '../telemetry';
+import { AnomalyEventSchema } from '../events';
+import type { QueryStore, TimeSeriesQueries, WorkOrderReader } from '../ports';
+import { SEVERITIES, type Severity } from '../severity';
+import { DeviceIdSchema, SiteSchema } from '../telemetry';
 
 /**
  * The read side's model: what operators and applications get from the time-series store and the
@@ -121,48 +122,4 @@ export function deviceHealth(
   if (now - lastReadingAt > policy.staleAfterMs) return 'stale';
   if (worstRecentSeverity === 'warning') return 'warning';
   return 'ok';
-}
-
-/** The worse of two severities (undefined when both are). */
-export function worse(a: Severity | undefined, b: Severity | undefined): Severity | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return SEVERITIES.indexOf(a) >= SEVERITIES.indexOf(b) ? a : b;
-}
-
-export class CursorError extends Error {
-  constructor() {
-    super('invalid pagination cursor');
-  }
-}
-
-/** Opaque cursors: base64url JSON of the last item's sort key, checked against a schema when read. */
-export function encodeCursor(key: unknown): string {
-  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
-}
-
-export function decodeCursor<S extends z.ZodType>(cursor: string, schema: S): z.infer<S> {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw new CursorError();
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new CursorError();
-  return parsed.data;
-}
-
-/** Sort keys carried by cursors, one per kind of list. */
-export const CursorKeys = {
-  device: z.strictObject({ d: DeviceIdSchema }),
-  telemetry: z.strictObject({ t: z.number().int(), m: z.string().regex(MEASURE_NAME_PATTERN) }),
-  event: z.strictObject({ t: z.number().int(), d: DeviceIdSchema, s: z.string().min(1).max(64) }),
-} as const;
-
-/** `items` of length `limit + 1` → the page and a cursor built from its last item. */
-export function toPage<T>(rows: readonly T[], limit: number, keyOf: (last: T) => unknown): Page<T> {
-  if (rows.length <= limit) return { items: rows };
-  const items = rows.slice(0, limit);
-  return { items, cursor: encodeCursor(keyOf(items[items.length - 1]!)) };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { AnomalyEventSchema, SEVERITIES } from '../events';
+import { AnomalyEventSchema } from '../events';
 import type { QueryStore } from '../ports';
+import { SEVERITIES } from '../severity';
 import { DeviceIdSchema, MEASURE_NAME_PATTERN } from '../telemetry';
 import { WorkOrderSchema, WorkOrderStatusSchema } from '../workorders';
 import {
@@ -30,7 +31,9 @@ export const QUERY_LIMITS = {
   defaultTelemetryPageSize: 500,
 } as const;
 
-export class NotFoundError extends Error {}
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+}
 
 /** A time parameter: ISO 8601 with an offset, or epoch milliseconds. */
 const TimeParam = z
@@ -69,7 +72,9 @@ function window(
   return { from, to };
 }
 
-export class BadRequestError extends Error {}
+export class BadRequestError extends Error {
+  override readonly name = 'BadRequestError';
+}
 
 export interface RouteContext {
   readonly store: QueryStore;

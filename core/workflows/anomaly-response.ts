@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { COMMAND_SCHEMA_VERSION, type Command, CommandResponseSchema } from '../commands';
 import { DEFAULT_DETECTOR_CONFIG } from '../detector';
-import { AnomalyEventSchema, SEVERITIES, type Severity } from '../events';
+import { AnomalyEventSchema } from '../events';
 import type { DeviceDirectory, HistoryReader, TelemetryRecord, WorkOrderStore } from '../ports';
+import { raised, SEVERITIES, type Severity, severityOf, severityRank, worse } from '../severity';
 import { commandTopic } from '../topics';
 import {
   AnomalyWindowSchema,
@@ -10,6 +11,7 @@ import {
   DEFAULT_ANOMALY_WINDOW_MS,
   OpenWorkOrderSchema,
   type WorkOrder,
+  WorkOrderNotFound,
   workOrderId,
 } from '../workorders';
 
@@ -137,10 +139,6 @@ export interface Assessment {
   readonly message: string;
 }
 
-const rank = (s: Severity) => SEVERITIES.indexOf(s);
-const worst = (a: Severity, b: Severity): Severity => (rank(a) >= rank(b) ? a : b);
-const raise = (s: Severity): Severity => SEVERITIES[Math.min(rank(s) + 1, SEVERITIES.length - 1)]!;
-
 /**
  * Grades the anomaly. The reported severity is a floor; the score is graded with the detector's
  * thresholds (the same everywhere); a value far outside the hour before it, or an asset marked
@@ -154,10 +152,10 @@ export function classify(
   const { event } = input;
   const reasons: string[] = [`reported ${event.severity} by ${event.source}`];
   let severity: Severity = event.severity;
-  const byScore: Severity =
-    event.score >= thresholds.critical ? 'critical' : event.score >= thresholds.warning ? 'warning' : 'info';
-  if (rank(byScore) > rank(severity)) reasons.push(`score ${event.score.toFixed(3)} grades ${byScore}`);
-  severity = worst(severity, byScore);
+  const byScore = severityOf(event.score, { severity: thresholds });
+  if (severityRank(byScore) > severityRank(severity))
+    reasons.push(`score ${event.score.toFixed(3)} grades ${byScore}`);
+  severity = worse(severity, byScore)!;
 
   if (enrichment.available && severity === 'warning') {
     const outliers = Object.entries(event.measures).filter(([name, v]) => {
@@ -167,10 +165,10 @@ export function classify(
       return v > s.max + span || v < s.min - span;
     });
     if (outliers.length > 0) {
-      severity = raise(severity);
+      severity = raised(severity);
       reasons.push(`outside the last hour's range: ${outliers.map(([n]) => n).join(', ')}`);
     } else if (enrichment.device.criticality === 'high') {
-      severity = raise(severity);
+      severity = raised(severity);
       reasons.push('asset marked criticality=high');
     }
   }
@@ -248,26 +246,18 @@ export async function runWorkOrderTask(
     }
     case 'status': {
       const order = await store.get(task.id);
-      if (!order) throw new WorkOrderMissing(task.id);
+      if (!order) throw new WorkOrderNotFound(task.id);
       return { action: 'status', id: order.id, status: order.status };
     }
     case 'escalate': {
       const order = await store.get(task.id);
-      if (!order) throw new WorkOrderMissing(task.id);
+      if (!order) throw new WorkOrderNotFound(task.id);
       // Acknowledged in the meantime (between the last poll and now): nothing to escalate.
       const subject = `[aiot] ESCALATED: ${order.deviceId} did not acknowledge safe mode`.slice(0, 99);
       if (order.status !== 'open') return { action: 'escalate', id: order.id, status: order.status, subject };
       const next = await store.updateStatus(task.id, { status: 'escalated', at: clock(), note: task.note });
       return { action: 'escalate', id: next.id, status: next.status, subject };
     }
-  }
-}
-
-/** Named so the workflow can catch it: `WorkOrderMissing`. */
-export class WorkOrderMissing extends Error {
-  override readonly name = 'WorkOrderMissing';
-  constructor(id: string) {
-    super(`work order ${id} not found`);
   }
 }
 

@@ -19,7 +19,7 @@ import {
   toXgboostCsv,
   type WindowFeatures,
 } from '../ml/predictive';
-import type { ObjectStore, PredictionStore, TelemetryRecord } from '../ports';
+import type { ObjectStore, PredictionStore, TelemetryRecord, WorkOrderReader } from '../ports';
 import type { WorkOrder } from '../workorders';
 
 /**
@@ -71,6 +71,39 @@ export interface ExportDeps {
   readonly windows: (sinceMs: number, untilMs: number) => Promise<readonly WindowFeatures[]>;
   /** Faults a fleet simulator injected (its ground truth), when any. */
   readonly groundTruth: () => Promise<readonly { deviceId: string; startMs?: number }[]>;
+}
+
+/** Work orders opened in [since, until) that carry an operator's label (confirmed or closed ones). */
+export async function labelledOrders(
+  orders: WorkOrderReader,
+  since: number,
+  until: number,
+): Promise<WorkOrder[]> {
+  const out: WorkOrder[] = [];
+  for (const status of ['confirmed', 'closed'] as const) {
+    let cursor: string | undefined;
+    do {
+      const page = await orders.list({ status, limit: 100, cursor });
+      out.push(...page.items.filter((o) => o.label && o.window.start >= since && o.window.start < until));
+      cursor = page.cursor;
+    } while (cursor);
+  }
+  return out;
+}
+
+/**
+ * Faults a fleet simulator injected, uploaded as `ground-truth/faults.json` in the training
+ * bucket (the simulator's `--truth` file); none when absent.
+ */
+export async function groundTruthFrom(
+  objects: ObjectStore,
+  trainingBucket: string,
+): Promise<{ deviceId: string; startMs?: number }[]> {
+  const text = await objects.get(`s3://${trainingBucket}/ground-truth/faults.json`);
+  if (!text) return [];
+  return z
+    .array(z.looseObject({ deviceId: z.string(), startMs: z.number().optional() }))
+    .parse(JSON.parse(text));
 }
 
 export const registryUri = (modelBucket: string) => `s3://${modelBucket}/registry/current.json`;

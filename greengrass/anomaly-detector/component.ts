@@ -9,7 +9,8 @@ import {
   restoreDetector,
   severityOf,
 } from '../../core/detector';
-import { type AnomalyEvent, EVENT_SCHEMA_VERSION, type Severity } from '../../core/events';
+import { type AnomalyEvent, EVENT_SCHEMA_VERSION } from '../../core/events';
+import { type Severity, severityRank } from '../../core/severity';
 import { parseTelemetry } from '../../core/telemetry';
 import { aggregatesTopic, commandTopic, eventsTopic, parseDeviceTopic } from '../../core/topics';
 import { WindowAggregate } from './aggregates';
@@ -76,8 +77,6 @@ interface Snapshot {
     detector: DetectorState;
   }[];
 }
-
-const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
 /**
  * The settings a learned state depends on. Severity thresholds only grade scores (here, with
@@ -225,12 +224,12 @@ export class AnomalyDetectorComponent {
     }
     device.lastSeq = msg.seq;
     const windowMs = this.config.windowMs;
-    const minRank = SEVERITY_RANK[this.config.eventMinSeverity];
+    const minRank = severityRank(this.config.eventMinSeverity);
     for (const reading of msg.readings) {
       this.counters.readings++;
       const score = device.detector.update(reading.values, reading.ts);
       const severity = severityOf(score, this.detectorConfig);
-      const anomaly = SEVERITY_RANK[severity] >= minRank;
+      const anomaly = severityRank(severity) >= minRank;
 
       if (device.window && reading.ts >= device.window.windowEnd) this.closeWindow(device);
       if (!device.window) {
@@ -250,7 +249,7 @@ export class AnomalyDetectorComponent {
         (device.nearLimit && this.nearLimit(reading.values, 2 * this.config.safetyMargin) !== undefined);
       if (anomaly || enteringLimit) {
         device.window.anomalies++;
-        const rank = enteringLimit ? SEVERITY_RANK.critical : SEVERITY_RANK[severity];
+        const rank = enteringLimit ? severityRank('critical') : severityRank(severity);
         const last = device.lastEvent;
         if (
           enteringLimit ||

@@ -2,23 +2,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
-import { z } from 'zod';
 import { makeAnomalyWorkflowStarter } from '../shared/anomaly-workflow-starter';
 import { loadEnv } from '../shared/env';
 import { S3Quarantine } from '../shared/s3-quarantine';
 import { TimestreamEventStore } from '../shared/timestream-events';
+import { EventRouterEnv } from './env';
 import { makeHandler } from './handler';
 
-const env = loadEnv(
-  z.object({
-    EVENTS_DATABASE: z.string().min(1),
-    EVENTS_TABLE: z.string().min(1),
-    QUARANTINE_BUCKET: z.string().min(1),
-    ANOMALY_RESPONSE_ARN: z.string().startsWith('arn:'),
-    ACK_POLL_SECONDS: z.coerce.number().int().min(1),
-    ACK_MAX_POLLS: z.coerce.number().int().min(1),
-  }),
-);
+const env = loadEnv(EventRouterEnv);
 const logger = new Logger({ serviceName: 'event-router' });
 const startResponse = makeAnomalyWorkflowStarter({
   client: new SFNClient({}),

@@ -2,20 +2,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { DynamoDbWorkOrderStore } from '../shared/dynamodb-work-orders';
 import { loadEnv } from '../shared/env';
 import { chunk, MAX_RECORDS_PER_WRITE } from '../shared/timestream-store';
+import { OperatorSyncEnv } from './env';
 import { makeHandler } from './handler';
 import { toWorkOrderRecord } from './records';
 
-const env = loadEnv(
-  z.object({
-    WORK_ORDERS_TABLE: z.string().min(1),
-    EVENTS_DATABASE: z.string().min(1),
-    EVENTS_TABLE: z.string().min(1),
-  }),
-);
+const env = loadEnv(OperatorSyncEnv);
 const logger = new Logger({ serviceName: 'operator-sync' });
 const timestream = new TimestreamWriteClient({});
 

@@ -1,9 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
 import { loadEnv } from '../shared/env';
+import { ProvisioningHookEnv } from './env';
 import { decide, type PreProvisioningEvent, type PreProvisioningResponse } from './handler';
 
-const env = loadEnv(z.object({ SERIAL_PATTERN: z.string().min(1) }));
+const env = loadEnv(ProvisioningHookEnv);
 const serialPattern = new RegExp(env.SERIAL_PATTERN);
 const logger = new Logger({ serviceName: 'provisioning-hook' });
 

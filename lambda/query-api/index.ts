@@ -2,20 +2,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { composeQueryStore } from '../../core/query/model';
 import { DynamoDbWorkOrderStore } from '../shared/dynamodb-work-orders';
 import { loadEnv } from '../shared/env';
 import { TimestreamQueryStore } from '../shared/timestream-query';
+import { QueryApiEnv } from './env';
 import { makeHandler } from './handler';
 
-const env = loadEnv(
-  z.object({
-    TELEMETRY_DATABASE: z.string().min(1),
-    WORK_ORDERS_TABLE: z.string().min(1),
-    API_AUTH: z.enum(['iam', 'jwt']).default('iam'),
-  }),
-);
+const env = loadEnv(QueryApiEnv);
 const logger = new Logger({ serviceName: 'query-api' });
 
 export const handler = makeHandler({

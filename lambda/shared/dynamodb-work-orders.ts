@@ -6,10 +6,10 @@ import {
   QueryCommand,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { CursorKeys, decodeCursor, encodeCursor } from '../../core/cursor';
 import type { ListWorkOrders, WorkOrderPage, WorkOrderStore } from '../../core/ports';
 import {
   applyStatusChange,
-  InvalidCursor,
   newWorkOrder,
   type OpenWorkOrder,
   pageSize,
@@ -24,21 +24,6 @@ export const STATUS_INDEX = 'byStatus';
 
 /** Retries of a status change that lost a race with another writer. */
 const MAX_UPDATE_ATTEMPTS = 3;
-
-const encodeKey = (key: Record<string, unknown>): string =>
-  Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
-
-function decodeKey(cursor: string): Record<string, unknown> {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as { id?: unknown }).id === 'string') {
-      return v as Record<string, unknown>;
-    }
-  } catch {
-    // fall through to the typed error
-  }
-  throw new InvalidCursor();
-}
 
 /**
  * The WorkOrderStore port on DynamoDB. Opening is a conditional put on the id (derived from
@@ -80,7 +65,8 @@ export class DynamoDbWorkOrderStore implements WorkOrderStore {
   /** With a status: newest first from the status index. Without: a table scan, unordered. */
   async list(query: ListWorkOrders = {}): Promise<WorkOrderPage> {
     const limit = pageSize(query.limit);
-    const ExclusiveStartKey = query.cursor === undefined ? undefined : decodeKey(query.cursor);
+    const ExclusiveStartKey =
+      query.cursor === undefined ? undefined : decodeCursor(query.cursor, CursorKeys.dynamoWorkOrder);
     const res = query.status
       ? await this.client.send(
           new QueryCommand({
@@ -98,7 +84,7 @@ export class DynamoDbWorkOrderStore implements WorkOrderStore {
           new ScanCommand({ TableName: this.tableName, Limit: limit, ExclusiveStartKey }),
         );
     const items = (res.Items ?? []).map((i) => WorkOrderSchema.parse(i));
-    return res.LastEvaluatedKey ? { items, cursor: encodeKey(res.LastEvaluatedKey) } : { items };
+    return res.LastEvaluatedKey ? { items, cursor: encodeCursor(res.LastEvaluatedKey) } : { items };
   }
 
   async updateStatus(id: string, change: StatusChange): Promise<WorkOrder> {

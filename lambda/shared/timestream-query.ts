@@ -4,8 +4,8 @@ import {
   QueryCommand,
   type TimestreamQueryClient,
 } from '@aws-sdk/client-timestream-query';
-import type { AnomalyEvent, Severity } from '../../core/events';
-import { SEVERITIES } from '../../core/events';
+import { CursorKeys, decodeCursor, toPage } from '../../core/cursor';
+import type { AnomalyEvent } from '../../core/events';
 import type {
   AnomalyQuery,
   Page,
@@ -15,18 +15,16 @@ import type {
   TimeSeriesQueries,
 } from '../../core/ports';
 import {
-  CursorKeys,
   DEFAULT_HEALTH_POLICY,
   type DeviceDetail,
   type DeviceSummary,
-  decodeCursor,
   deviceHealth,
   type HealthPolicy,
   type Prediction,
   type Resolution,
   type TelemetryPoint,
-  toPage,
 } from '../../core/query/model';
+import { SEVERITIES, SEVERITY_RANK_SQL, type Severity } from '../../core/severity';
 import { DEVICE_ID_PATTERN, MEASURE_NAME_PATTERN } from '../../core/telemetry';
 import { MULTI_MEASURE_NAME } from './timestream-store';
 
@@ -80,7 +78,6 @@ const BIN: Readonly<Record<Exclude<Resolution, 'raw'>, string>> = {
   '1d': '1d',
 };
 
-const SEVERITY_RANK = "CASE severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END";
 /** Columns of a telemetry row that are not measures. */
 const NON_MEASURES = new Set(['deviceId', 'site', 'measure_name', 'time', 'seq', 'first_time']);
 
@@ -335,7 +332,7 @@ export class TimestreamQueryStore implements TimeSeriesQueries {
     if (deviceIds.length === 0) return stats;
     const { rows } = await this.run(
       `SELECT deviceId, max(time) AS last_time, max_by(severity, time) AS last_severity, max_by(score, time) AS last_score, ` +
-        `max(CASE WHEN time >= ${sql.time(now - this.policy.recentWindowMs)} THEN ${SEVERITY_RANK} END) AS recent_rank ` +
+        `max(CASE WHEN time >= ${sql.time(now - this.policy.recentWindowMs)} THEN ${SEVERITY_RANK_SQL} END) AS recent_rank ` +
         `FROM ${this.eventsFrom} WHERE measure_name = 'anomaly' AND time >= ${sql.time(now - this.lookbackMs)} ` +
         `AND deviceId IN (${deviceIds.map(sql.deviceId).join(', ')}) GROUP BY deviceId`,
     );

@@ -38,7 +38,8 @@ export type StreamHandler = (
  * The stream processor: each Kinesis record is one device message. Valid readings are written
  * to the store, invalid messages and refused records go to the quarantine with their reason,
  * and only a record whose write cannot be completed (store unreachable, throttled past the
- * retries) is reported as a batch item failure, so Lambda retries just that one.
+ * retries) is reported as a batch item failure, so Lambda retries just that one (and the same
+ * device's records after it). Devices are processed side by side, each device's records in order.
  */
 export function makeHandler(deps: StreamProcessorDeps): StreamHandler {
   const clock = deps.clock ?? Date.now;
@@ -48,7 +49,7 @@ export function makeHandler(deps: StreamProcessorDeps): StreamHandler {
     logger: deps.logger,
   });
 
-  const recordHandler = async (record: KinesisRecord): Promise<IngestOutcome> => {
+  const processRecord = async (record: KinesisRecord): Promise<IngestOutcome> => {
     const outcome = await ingestMessage(Buffer.from(record.kinesis.data, 'base64'), {
       store: deps.store,
       quarantine: deps.quarantine,
@@ -72,10 +73,29 @@ export function makeHandler(deps: StreamProcessorDeps): StreamHandler {
   };
 
   return async (event, context) => {
+    // Records of different devices go in parallel; one device's records in order (its partition
+    // key), as its detector and sequence numbers need. When one of them fails, the device's later
+    // records fail with it: Lambda retries them after it, in order, instead of storing them first.
+    const previous = new Map<string, Promise<IngestOutcome>>();
+    const recordHandler = (record: KinesisRecord): Promise<IngestOutcome> => {
+      const key = record.kinesis.partitionKey;
+      const before = previous.get(key);
+      const mine = before
+        ? before.then(
+            () => processRecord(record),
+            () => {
+              throw new Error(`an earlier record of ${key} in this batch failed; retried after it`);
+            },
+          )
+        : processRecord(record);
+      previous.set(key, mine);
+      return mine;
+    };
     try {
       return await processPartialResponse(event, recordHandler, processor, {
         context,
         throwOnFullBatchFailure: false,
+        processInParallel: true,
       });
     } finally {
       deps.metrics?.publishStoredMetrics();

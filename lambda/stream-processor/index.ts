@@ -4,7 +4,6 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
-import { z } from 'zod';
 import { makeAnomalyWorkflowStarter } from '../shared/anomaly-workflow-starter';
 import { makeCloudScoring } from '../shared/cloud-scoring';
 import { EndpointScorer, registryModel } from '../shared/endpoint-scorer';
@@ -13,25 +12,13 @@ import { S3ObjectStore } from '../shared/s3-objects';
 import { S3Quarantine } from '../shared/s3-quarantine';
 import { TimestreamEventStore } from '../shared/timestream-events';
 import { TimestreamTelemetryStore } from '../shared/timestream-store';
+import { PIPELINE_METRICS, StreamProcessorEnv } from './env';
 import { makeHandler } from './handler';
 
-const env = loadEnv(
-  z.object({
-    TELEMETRY_DATABASE: z.string().min(1),
-    TELEMETRY_TABLE: z.string().min(1),
-    EVENTS_DATABASE: z.string().min(1),
-    EVENTS_TABLE: z.string().min(1),
-    QUARANTINE_BUCKET: z.string().min(1),
-    MODEL_BUCKET: z.string().min(1),
-    ANOMALY_RESPONSE_ARN: z.string().startsWith('arn:'),
-    ACK_POLL_SECONDS: z.coerce.number().int().min(1),
-    ACK_MAX_POLLS: z.coerce.number().int().min(1),
-    SCORING_TIMEOUT_MS: z.coerce.number().int().min(50).default(800),
-  }),
-);
+const env = loadEnv(StreamProcessorEnv);
 
-const logger = new Logger({ serviceName: 'stream-processor' });
-const metrics = new Metrics({ namespace: 'aiot', serviceName: 'stream-processor' });
+const logger = new Logger({ serviceName: PIPELINE_METRICS.service });
+const metrics = new Metrics({ namespace: PIPELINE_METRICS.namespace, serviceName: PIPELINE_METRICS.service });
 const s3 = new S3Client({});
 const timestreamWrite = new TimestreamWriteClient({});
 const scorer = new EndpointScorer({

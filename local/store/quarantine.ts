@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { z } from 'zod';
+import { decodeCursor, encodeCursor } from '../../core/cursor';
 import type { Page, Quarantine, QuarantineItem } from '../../core/ports';
-import { decodeCursor, encodeCursor } from '../../core/query/model';
 
 /** A quarantined item as kept, with its position in the quarantine. */
 export interface StoredQuarantineItem extends QuarantineItem {

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { AnomalyEvent, Severity } from '../../core/events';
+import { CursorKeys, decodeCursor, toPage } from '../../core/cursor';
+import type { AnomalyEvent } from '../../core/events';
 import type {
   AnomalyQuery,
   Page,
@@ -9,18 +10,16 @@ import type {
   TimeSeriesQueries,
 } from '../../core/ports';
 import {
-  CursorKeys,
   DEFAULT_HEALTH_POLICY,
   type DeviceDetail,
   type DeviceSummary,
-  decodeCursor,
   deviceHealth,
   type HealthPolicy,
   type Prediction,
   RESOLUTION_MS,
   type TelemetryPoint,
-  toPage,
 } from '../../core/query/model';
+import { SEVERITIES, SEVERITY_RANK_SQL, type Severity } from '../../core/severity';
 
 interface DeviceRow {
   device_id: string;
@@ -50,8 +49,6 @@ interface PredictionRow {
   horizon_ms: number;
 }
 
-const SEVERITY_RANK = "CASE severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END";
-const RANKED: readonly (Severity | undefined)[] = ['info', 'warning', 'critical'];
 /** Larger than any epoch-ms time, so a missing cursor means "from the newest". */
 const END_OF_TIME = Number.MAX_SAFE_INTEGER;
 
@@ -87,7 +84,7 @@ export class SqliteQueryStore implements TimeSeriesQueries {
       'SELECT ts, severity, score FROM anomalies WHERE device_id = ? ORDER BY ts DESC LIMIT 1',
     );
     this.worstSince = db.prepare(
-      `SELECT max(${SEVERITY_RANK}) AS rank FROM anomalies WHERE device_id = ? AND ts >= ?`,
+      `SELECT max(${SEVERITY_RANK_SQL}) AS rank FROM anomalies WHERE device_id = ? AND ts >= ?`,
     );
     this.countsSince = db.prepare(
       'SELECT severity, count(*) AS n FROM anomalies WHERE device_id = ? AND ts >= ? GROUP BY severity',
@@ -196,7 +193,7 @@ export class SqliteQueryStore implements TimeSeriesQueries {
 
   private summary(r: DeviceRow, now: number): DeviceSummary {
     const rank = this.worstSince.get(r.device_id, now - this.policy.recentWindowMs)?.rank;
-    const worst = rank === null || rank === undefined ? undefined : RANKED[rank];
+    const worst = rank === null || rank === undefined ? undefined : SEVERITIES[rank];
     const last = this.lastAnomaly.get(r.device_id);
     return {
       deviceId: r.device_id,

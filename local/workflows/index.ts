@@ -29,11 +29,11 @@ import {
   EdgeThresholdsSchema,
   evaluateCandidate,
   exportTrainingData,
+  labelledOrders,
   promoteModel,
   registryUri,
   storePredictions,
 } from '../../core/workflows/retraining';
-import type { WorkOrder } from '../../core/workorders';
 import { type LocalTask, type RunSummary, WorkflowEngine } from './engine';
 import { LocalSageMaker, MemoryObjectStore, trainDataUri, trainManifestUri } from './local-sagemaker';
 import { SqliteWorkOrderStore } from './sqlite-work-orders';
@@ -219,18 +219,6 @@ export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkf
   const edge: { runId: string; thresholds: { warning: number; critical: number } }[] = [];
   const readings = options.readings ?? (async () => []);
   const predicted: PredictionEvent[] = [];
-  const labelledOrders = async (since: number, until: number): Promise<WorkOrder[]> => {
-    const out: WorkOrder[] = [];
-    for (const status of ['confirmed', 'closed'] as const) {
-      let cursor: string | undefined;
-      do {
-        const page = await store.list({ status, limit: 100, cursor });
-        out.push(...page.items.filter((o) => o.label && o.window.start >= since && o.window.start < until));
-        cursor = page.cursor;
-      } while (cursor);
-    }
-    return out;
-  };
   const retraining = new WorkflowEngine({
     workflow: 'retraining',
     substitutions: LOCAL_SUBSTITUTIONS,
@@ -257,7 +245,7 @@ export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkf
             return rows.length;
           },
           readings,
-          labelledOrders,
+          labelledOrders: (since, until) => labelledOrders(store, since, until),
           trainingBucket: TRAINING_BUCKET,
           modelBucket: MODEL_BUCKET,
           defaultWindowDays: options.trainingWindowDays ?? 14,

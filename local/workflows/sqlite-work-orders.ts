@@ -1,8 +1,8 @@
 import type { Database } from 'better-sqlite3';
+import { CursorKeys, decodeCursor, encodeCursor } from '../../core/cursor';
 import type { ListWorkOrders, WorkOrderPage, WorkOrderStore } from '../../core/ports';
 import {
   applyStatusChange,
-  InvalidCursor,
   newWorkOrder,
   type OpenWorkOrder,
   pageSize,
@@ -17,23 +17,6 @@ export const WORK_ORDERS_TABLE = 'work_orders';
 interface Row {
   readonly id: string;
   readonly body: string;
-}
-
-/** Newest first: the page ends at (openedAt, id) and the next one continues below it. */
-export function encodeCursor(order: Pick<WorkOrder, 'openedAt' | 'id'>): string {
-  return Buffer.from(JSON.stringify([order.openedAt, order.id]), 'utf8').toString('base64url');
-}
-
-export function decodeCursor(cursor: string): { openedAt: number; id: string } {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && Number.isInteger(v[0]) && typeof v[1] === 'string') {
-      return { openedAt: v[0] as number, id: v[1] };
-    }
-  } catch {
-    // fall through to the typed error
-  }
-  throw new InvalidCursor();
 }
 
 /**
@@ -78,7 +61,7 @@ export class SqliteWorkOrderStore implements WorkOrderStore {
 
   async list(query: ListWorkOrders = {}): Promise<WorkOrderPage> {
     const limit = pageSize(query.limit);
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, CursorKeys.workOrder);
     const where: string[] = [];
     const params: Record<string, unknown> = { limit: limit + 1 };
     if (query.status) {
@@ -87,7 +70,7 @@ export class SqliteWorkOrderStore implements WorkOrderStore {
     }
     if (after) {
       where.push('(opened_at < @openedAt OR (opened_at = @openedAt AND id < @id))');
-      Object.assign(params, after);
+      [params.openedAt, params.id] = after;
     }
     const rows = this.db
       .prepare<Record<string, unknown>, Row>(
@@ -97,7 +80,9 @@ export class SqliteWorkOrderStore implements WorkOrderStore {
       .all(params);
     const items = rows.slice(0, limit).map((r) => WorkOrderSchema.parse(JSON.parse(r.body)));
     const last = items[items.length - 1];
-    return rows.length > limit && last ? { items, cursor: encodeCursor(last) } : { items };
+    return rows.length > limit && last
+      ? { items, cursor: encodeCursor([last.openedAt, last.id]) }
+      : { items };
   }
 
   async updateStatus(id: string, change: StatusChange): Promise<WorkOrder> {

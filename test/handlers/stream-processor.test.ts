@@ -7,10 +7,11 @@ import {
 } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
+import type { TelemetryStore } from '../../core/ports';
 import { S3Quarantine } from '../../lambda/shared/s3-quarantine';
 import { TimestreamTelemetryStore } from '../../lambda/shared/timestream-store';
 import { makeHandler } from '../../lambda/stream-processor/handler';
-import { kinesisEvent, NOW, validMessage } from '../fixtures/telemetry';
+import { kinesisEvent, kinesisRecord, NOW, validMessage } from '../fixtures/telemetry';
 
 const timestream = mockClient(TimestreamWriteClient);
 const s3 = mockClient(S3Client);
@@ -48,6 +49,67 @@ beforeEach(() => {
 });
 
 describe('stream-processor', () => {
+  it("when one device's messages share a batch with another's, each device's are stored in order, devices side by side", async () => {
+    const writes: string[] = [];
+    let slowFirst = true;
+    const store: TelemetryStore = {
+      write: async (records) => {
+        // The first write of the batch takes longer than the rest: in parallel it would end last.
+        if (slowFirst) {
+          slowFirst = false;
+          await new Promise((r) => setImmediate(r));
+          await new Promise((r) => setImmediate(r));
+        }
+        writes.push(`${records[0]!.deviceId}/${records[0]!.seq}`);
+        return { written: records.length, rejected: [] };
+      },
+    };
+    const handle = makeHandler({ store, quarantine: { put: async () => {} }, clock: () => NOW });
+    const message = (deviceId: string, seq: number) => JSON.stringify(validMessage({ deviceId, seq }, 1));
+    const res = await handle({
+      Records: [
+        kinesisRecord(message('AIOT-0000000A', 1), 0, 'AIOT-0000000A'),
+        kinesisRecord(message('AIOT-0000000B', 1), 1, 'AIOT-0000000B'),
+        kinesisRecord(message('AIOT-0000000A', 2), 2, 'AIOT-0000000A'),
+        kinesisRecord(message('AIOT-0000000A', 3), 3, 'AIOT-0000000A'),
+      ],
+    });
+
+    expect(res.batchItemFailures).toEqual([]);
+    expect(writes.filter((w) => w.startsWith('AIOT-0000000A'))).toEqual([
+      'AIOT-0000000A/1',
+      'AIOT-0000000A/2',
+      'AIOT-0000000A/3',
+    ]);
+    // The other device did not wait for the slow one.
+    expect(writes[0]).toBe('AIOT-0000000B/1');
+  });
+
+  it("when a device's record cannot be written, its later records in the batch fail too (retried after it), others are stored", async () => {
+    const store: TelemetryStore = {
+      write: async (records) => {
+        if (records[0]!.deviceId === 'AIOT-0000000A' && records[0]!.seq === 1)
+          throw new Error('store unreachable');
+        return { written: records.length, rejected: [] };
+      },
+    };
+    const handle = makeHandler({ store, quarantine: { put: async () => {} }, clock: () => NOW });
+    const message = (deviceId: string, seq: number) => JSON.stringify(validMessage({ deviceId, seq }, 1));
+    const event = {
+      Records: [
+        kinesisRecord(message('AIOT-0000000A', 1), 0, 'AIOT-0000000A'),
+        kinesisRecord(message('AIOT-0000000B', 1), 1, 'AIOT-0000000B'),
+        kinesisRecord(message('AIOT-0000000A', 2), 2, 'AIOT-0000000A'),
+      ],
+    };
+    const res = await handle(event);
+
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([
+      event.Records[0]!.kinesis.sequenceNumber,
+      event.Records[2]!.kinesis.sequenceNumber,
+    ]);
+  });
+
   it('when every message is valid, writes each reading as one multi-measure record and reports no failure', async () => {
     const event = kinesisEvent([JSON.stringify(validMessage()), JSON.stringify(validMessage({ seq: 8 }, 2))]);
     const res = await handler()(event);

@@ -12,6 +12,8 @@ import { TimestreamQueryClient, QueryCommand as TsQueryCommand } from '@aws-sdk/
 import { TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import Database from 'better-sqlite3';
+import { COMMAND_SCHEMA_VERSION } from '../../core/commands';
 import { type AnomalyEvent, EVENT_SCHEMA_VERSION } from '../../core/events';
 import { InvalidTransition, newWorkOrder, type OpenWorkOrder } from '../../core/workorders';
 import { makeAnomalyWorkflowStarter } from '../../lambda/shared/anomaly-workflow-starter';
@@ -23,8 +25,10 @@ import {
   unloadStatement,
 } from '../../lambda/shared/timestream-history';
 import { TimestreamPredictionStore } from '../../lambda/shared/timestream-predictions';
+import { makeHandler as makeCommandAck } from '../../lambda/workflow-tasks/command-ack/handler';
 import { makeHandler as makeCommandDevice } from '../../lambda/workflow-tasks/command-device/handler';
 import { makeHandler as makeUpdateEdge } from '../../lambda/workflow-tasks/update-edge/handler';
+import { SqliteWorkOrderStore } from '../../local/workflows/sqlite-work-orders';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -466,5 +470,43 @@ describe('failure predictions in Timestream', () => {
       'avg(vibration_rms), stddev_pop(vibration_rms), min(vibration_rms), max(vibration_rms)',
     );
     expect(sql).toContain('GROUP BY deviceId, site, bin(time, 60m)');
+  });
+});
+
+describe('command-ack task', () => {
+  const T = Date.UTC(2026, 0, 15, 9);
+  const open = async (store: SqliteWorkOrderStore) =>
+    (
+      await store.open(
+        {
+          deviceId: 'pump-7',
+          site: 'plant-a',
+          severity: 'critical',
+          window: { start: T, end: T + 900_000 },
+          reason: 'test',
+          score: 0.99,
+          execution: 'exec-1',
+        },
+        T,
+      )
+    ).order;
+
+  it('when the rule hands over a device ok for its own order, the order is acknowledged; an answer for another device is ignored', async () => {
+    const store = new SqliteWorkOrderStore(new Database(':memory:'));
+    const order = await open(store);
+    const warnings: unknown[] = [];
+    const handler = makeCommandAck({
+      store,
+      clock: () => T + 5000,
+      logger: { info: () => {}, warn: (...a: unknown[]) => void warnings.push(a) },
+    });
+    const answer = { schema: COMMAND_SCHEMA_VERSION, commandId: order.id, status: 'ok', at: T + 4000 };
+
+    await handler({ ...answer, topic: 'cmd/aiot/plant-a/pump-8/safe-mode/res' });
+    expect((await store.get(order.id))!.status).toBe('open');
+    expect(warnings).toHaveLength(1);
+
+    await handler({ ...answer, topic: 'cmd/aiot/plant-a/pump-7/safe-mode/res' });
+    expect((await store.get(order.id))!.status).toBe('acknowledged');
   });
 });

@@ -1,6 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
-import { loadEnv } from '../env';
+import { EnvParts, loadEnv } from '../env';
 import { type SecretReader, secretsManagerReader } from '../secrets';
 import { type InfluxAuth, InfluxClient, type InfluxClientOptions } from './client';
 import { InfluxEventStore } from './event-store';
@@ -8,22 +8,10 @@ import { InfluxQueryStore } from './query-store';
 import { InfluxTelemetryStore } from './telemetry-store';
 
 /**
- * What a function that reads or writes InfluxDB needs in its environment. The credentials are
- * never here: only the ARN of the Secrets Manager secret that holds them.
+ * What a function that reads or writes InfluxDB needs in its environment: the `influxdb` part of
+ * {@link EnvParts}, which a function's own schema composes.
  */
-export const InfluxEnvSchema = z.object({
-  /** e.g. `https://<id>.<region>.timestream-influxdb.amazonaws.com:8086` (InfluxDB 2) or `:8181` (InfluxDB 3). */
-  INFLUXDB_URL: z.url({ protocol: /^https?$/ }),
-  /** The database (InfluxDB 1.x, 3) or the bucket's database mapping (InfluxDB 2). */
-  INFLUXDB_DATABASE: z.string().min(1).max(256),
-  /** Secret holding `{"token": …}`, `{"username": …, "password": …}` or the bare token; none when the server has no authentication. */
-  INFLUXDB_SECRET_ARN: z.string().startsWith('arn:').optional(),
-  /** Deadline of one request: short enough that the retries fit in a Lambda invocation. */
-  INFLUXDB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
-  INFLUXDB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
-  /** Lines per write request (InfluxData advises 5,000). */
-  INFLUXDB_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(5000),
-});
+export const InfluxEnvSchema = z.object(EnvParts.influxdb);
 export type InfluxEnv = z.infer<typeof InfluxEnvSchema>;
 
 const SecretJson = z.union([

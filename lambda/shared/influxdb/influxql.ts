@@ -1,4 +1,4 @@
-import { SEVERITIES, type Severity } from '../../../core/events';
+import { SEVERITIES, type Severity } from '../../../core/severity';
 import { DEVICE_ID_PATTERN, MEASURE_NAME_PATTERN } from '../../../core/telemetry';
 
 /**

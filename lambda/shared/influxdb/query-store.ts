@@ -1,4 +1,5 @@
-import { type AnomalyEvent, SEVERITIES, type Severity } from '../../../core/events';
+import { CursorKeys, decodeCursor, toPage } from '../../../core/cursor';
+import type { AnomalyEvent } from '../../../core/events';
 import type {
   AnomalyQuery,
   HistoryReader,
@@ -10,18 +11,16 @@ import type {
   TimeSeriesQueries,
 } from '../../../core/ports';
 import {
-  CursorKeys,
   DEFAULT_HEALTH_POLICY,
   type DeviceDetail,
   type DeviceSummary,
-  decodeCursor,
   deviceHealth,
   type HealthPolicy,
   type Prediction,
   type Resolution,
   type TelemetryPoint,
-  toPage,
 } from '../../../core/query/model';
+import { SEVERITIES, type Severity } from '../../../core/severity';
 import { emptyWhenNotFound, type InfluxClient, type Row } from './client';
 import { influxql } from './influxql';
 import { MEASUREMENTS, rowTime, rowToAnomaly, rowToPrediction, rowToRecord } from './schema';

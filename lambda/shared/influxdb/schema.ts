@@ -1,7 +1,8 @@
-import type { AnomalyEvent, Severity } from '../../../core/events';
+import type { AnomalyEvent } from '../../../core/events';
 import type { PredictionEvent } from '../../../core/ml/predictive';
 import type { TelemetryRecord } from '../../../core/ports';
 import type { Prediction } from '../../../core/query/model';
+import type { Severity } from '../../../core/severity';
 import type { Row } from './client';
 import type { Point } from './line-protocol';
 

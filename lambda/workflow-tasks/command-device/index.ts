@@ -1,6 +1,10 @@
 import { DescribeEndpointCommand, IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { loadEnv } from '../../shared/env';
+import { CommandDeviceEnv } from './env';
 import { makeHandler } from './handler';
+
+loadEnv(CommandDeviceEnv);
 
 let client: Promise<IoTDataPlaneClient> | undefined;
 

@@ -1,8 +1,9 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { evaluateCandidate } from '../../../core/workflows/retraining';
+import { loadEnv } from '../../shared/env';
 import { S3ObjectStore } from '../../shared/s3-objects';
+import { EvaluateModelEnv } from './env';
+import { makeHandler } from './handler';
 
-const objects = new S3ObjectStore(new S3Client({}));
+loadEnv(EvaluateModelEnv);
 
-/** Task of the retraining workflow: candidate against current on the labelled windows. */
-export const handler = async (event: unknown) => evaluateCandidate(event, { objects });
+export const handler = makeHandler({ objects: new S3ObjectStore(new S3Client({})) });

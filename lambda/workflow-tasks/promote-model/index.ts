@@ -1,12 +1,13 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
-import { promoteModel } from '../../../core/workflows/retraining';
 import { loadEnv } from '../../shared/env';
 import { S3ObjectStore } from '../../shared/s3-objects';
+import { PromoteModelEnv } from './env';
+import { makeHandler } from './handler';
 
-const env = loadEnv(z.object({ MODEL_BUCKET: z.string().min(1) }));
-const objects = new S3ObjectStore(new S3Client({}));
+const env = loadEnv(PromoteModelEnv);
 
-/** Task of the retraining workflow: records the deployed model as the one to beat next time. */
-export const handler = async (event: unknown) =>
-  promoteModel(event, { objects, modelBucket: env.MODEL_BUCKET, clock: Date.now });
+export const handler = makeHandler({
+  objects: new S3ObjectStore(new S3Client({})),
+  modelBucket: env.MODEL_BUCKET,
+  clock: Date.now,
+});

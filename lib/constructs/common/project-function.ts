@@ -1,17 +1,18 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { type FunctionEntry, requiredVariables } from '../../../lambda/functions';
 import { acknowledge, REASONS } from './nag';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 
 export interface ProjectFunctionProps {
-  /** Folder under `lambda/` holding `index.ts` with an exported `handler`. */
-  readonly entry: string;
+  /** Folder under `lambda/` holding `index.ts` with an exported `handler` (and its `env.ts`). */
+  readonly entry: FunctionEntry;
   readonly description: string;
   /** @default 256 */
   readonly memorySize?: number;
@@ -29,6 +30,9 @@ export interface ProjectFunctionProps {
  * repeat them. The AWS SDK is bundled, so the versions pinned in package-lock.json run in Lambda.
  */
 export class ProjectFunction extends nodejs.NodejsFunction {
+  /** The function's folder under `lambda/`. */
+  public readonly entry: FunctionEntry;
+
   constructor(scope: Construct, id: string, props: ProjectFunctionProps) {
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -78,6 +82,22 @@ export class ProjectFunction extends nodejs.NodejsFunction {
         forceDockerBundling: false,
       },
     });
+    this.entry = props.entry;
     acknowledge(role, 'IAM5[Resource::*]', REASONS.xray);
+    // The environment is set by the constructs that grant each resource; what the function's own
+    // schema requires must all be there by synth, or the function would fail every cold start.
+    this.node.addValidation({
+      validate: () => {
+        const cfn = this.node.defaultChild as lambda.CfnFunction;
+        const resolved = Stack.of(this).resolve(cfn.environment) as
+          | { variables?: Record<string, unknown> }
+          | undefined;
+        const set = new Set(Object.keys(resolved?.variables ?? {}));
+        const missing = requiredVariables(props.entry).filter((k) => !set.has(k));
+        return missing.length === 0
+          ? []
+          : [`lambda/${props.entry}/env.ts requires ${missing.join(', ')}, which the stack does not set`];
+      },
+    });
   }
 }

@@ -12,9 +12,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-
-/** Where the stream processor's Powertools metrics land (namespace and `service` dimension). */
-export const PIPELINE_METRICS = { namespace: 'aiot', service: 'stream-processor' } as const;
+import { PIPELINE_METRICS } from '../../../lambda/stream-processor/env';
 
 /** IoT's `ActionType` metric dimension for an action key of a topic rule payload. */
 const ACTION_TYPES: Readonly<Record<string, string>> = {

@@ -4,8 +4,8 @@
  * SQLite store is held to (test/unit/local-store), with the same cursors.
  */
 import fc from 'fast-check';
+import { InvalidCursor } from '../../../core/cursor';
 import type { PredictionEvent } from '../../../core/ml/predictive';
-import { CursorError } from '../../../core/query/model';
 import {
   InfluxEventStore,
   InfluxEventsRefusedError,
@@ -381,10 +381,10 @@ describe('InfluxDB read side on a real InfluxDB', () => {
 
     it('when a cursor was tampered with, the query refuses it', async () => {
       const { query } = await stores();
-      await expect(query.listDevices({ limit: 2, cursor: 'bm90LWpzb24' })).rejects.toThrow(CursorError);
+      await expect(query.listDevices({ limit: 2, cursor: 'bm90LWpzb24' })).rejects.toThrow(InvalidCursor);
       await expect(
         query.telemetry({ deviceId: 'x', from: 0, to: 1, resolution: 'raw', limit: 1, cursor: '!!' }),
-      ).rejects.toThrow(CursorError);
+      ).rejects.toThrow(InvalidCursor);
     });
   });
 });

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { COMMAND_SCHEMA_VERSION } from '../../../core/commands';
 import type { AnomalyEvent } from '../../../core/events';
 import type { InboundMessage } from '../../../local/broker';
 import { createPipeline } from '../../../local/pipeline';
@@ -75,7 +76,7 @@ describe('createPipeline with a device answering a safe-mode command', () => {
       clock: () => T0,
       post: (m) => posted.push(m),
     });
-    const answer = { schema: 'aiot.command-response/1', commandId: 'wo-dev-0-0', status: 'ok', at: T0 };
+    const answer = { schema: COMMAND_SCHEMA_VERSION, commandId: 'wo-dev-0-0', status: 'ok', at: T0 };
     await pipeline.dispatch(message('cmd/aiot/plant-1/dev-0/safe-mode/res', answer));
     await pipeline.stop();
 

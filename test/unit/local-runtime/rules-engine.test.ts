@@ -1,3 +1,4 @@
+import { COMMAND_SCHEMA_VERSION } from '../../../core/commands';
 import type { InboundMessage } from '../../../local/broker';
 import { LocalRulesEngine } from '../../../local/rules-engine';
 
@@ -30,7 +31,7 @@ function engine() {
 describe('LocalRulesEngine', () => {
   it('when a device answers a safe-mode command, the acknowledgement rule hands the answer on with its topic; other replies pass by', async () => {
     const { rules, calls } = engine();
-    const answer = { schema: 'aiot.command-response/1', commandId: 'wo-dev-1-0', status: 'ok', at: 1 };
+    const answer = { schema: COMMAND_SCHEMA_VERSION, commandId: 'wo-dev-1-0', status: 'ok', at: 1 };
     const r = await rules.dispatch(message('cmd/aiot/plant-1/dev-1/safe-mode/res', answer));
     expect(r).toEqual({ matched: ['commandAck'], failed: [] });
     expect(calls.acks).toEqual([{ ...answer, topic: 'cmd/aiot/plant-1/dev-1/safe-mode/res' }]);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { CursorError } from '../../../core/query/model';
+import { InvalidCursor } from '../../../core/cursor';
 import { type LocalStore, openLocalStore } from '../../../local/store';
 import { anomaly, drain, reading } from '../../fixtures/time-series';
 
@@ -276,10 +276,12 @@ describe('local store', () => {
     });
 
     it('when a cursor was tampered with, the query refuses it', async () => {
-      await expect(store.query.listDevices({ limit: 2, cursor: 'bm90LWpzb24' })).rejects.toThrow(CursorError);
+      await expect(store.query.listDevices({ limit: 2, cursor: 'bm90LWpzb24' })).rejects.toThrow(
+        InvalidCursor,
+      );
       await expect(
         store.query.telemetry({ deviceId: 'x', from: 0, to: 1, resolution: 'raw', limit: 1, cursor: '!!' }),
-      ).rejects.toThrow(CursorError);
+      ).rejects.toThrow(InvalidCursor);
     });
   });
 

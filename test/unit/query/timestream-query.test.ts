@@ -4,7 +4,7 @@ import {
   TimestreamQueryClient,
 } from '@aws-sdk/client-timestream-query';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CursorError, encodeCursor } from '../../../core/query/model';
+import { encodeCursor, InvalidCursor } from '../../../core/cursor';
 import { parseTimestamp, sql, TimestreamQueryStore } from '../../../lambda/shared/timestream-query';
 
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
@@ -204,7 +204,7 @@ describe('TimestreamQueryStore', () => {
       'not a device id',
     );
     await expect(s.listDevices({ limit: 1, cursor: encodeCursor({ d: "'; DROP" }) })).rejects.toThrow(
-      CursorError,
+      InvalidCursor,
     );
     expect(timestream).toHaveReceivedCommandTimes(QueryCommand, 0);
     expect(() => sql.column('temp"; --')).toThrow('not a measure name');

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { EnvParts } from '../shared/env';
+
+/** What the stream processor's index.ts reads; its construct sets each of these. */
+export const StreamProcessorEnv = z.object({
+  ...EnvParts.telemetryTable,
+  ...EnvParts.eventsTable,
+  ...EnvParts.quarantineBucket,
+  ...EnvParts.modelBucket,
+  ...EnvParts.anomalyResponse,
+  /** How long scoring waits for the SageMaker endpoint before the in-process detector answers. */
+  SCORING_TIMEOUT_MS: z.coerce.number().int().min(50).default(800),
+});
+
+/** The stream processor's CloudWatch metrics (Powertools namespace and service), for its alarms too. */
+export const PIPELINE_METRICS = { namespace: 'aiot', service: 'stream-processor' } as const;
