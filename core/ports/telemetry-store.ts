@@ -1,5 +1,3 @@
-import { DEVICE_ID_PATTERN, MEASURE_NAME_PATTERN, SITE_PATTERN, TELEMETRY_LIMITS } from '../telemetry';
-
 /** Where validated readings are written: the hot time-series store. */
 
 /** One stored row: a device's measures at one instant. */
@@ -35,25 +33,4 @@ export interface TelemetryStore {
    * then nothing can be said about the batch and the caller retries it.
    */
   write(records: readonly TelemetryRecord[]): Promise<WriteResult>;
-}
-
-/**
- * Why a store refuses a record outright (kind `invalid`), or undefined: the same rule for every
- * adapter, so a record one backend stores is never one another refuses as invalid.
- */
-export function invalidRecordReason(r: TelemetryRecord): string | undefined {
-  if (!DEVICE_ID_PATTERN.test(r.deviceId)) return 'deviceId must match [A-Za-z0-9_-]{1,128}';
-  if (!SITE_PATTERN.test(r.site)) return 'site must match [a-z0-9][a-z0-9-]{0,63}';
-  if (!Number.isSafeInteger(r.time) || r.time <= 0) return 'time must be positive epoch milliseconds';
-  if (!Number.isSafeInteger(r.seq) || r.seq < 0) return 'seq must be a non-negative integer';
-  const names = Object.keys(r.measures);
-  if (names.length === 0) return 'a record needs at least one measure';
-  for (const name of names) {
-    if (!MEASURE_NAME_PATTERN.test(name)) return `measure name "${name}" must match [a-z][a-z0-9_]{0,63}`;
-    const v = r.measures[name]!;
-    if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > TELEMETRY_LIMITS.maxAbsValue) {
-      return `measure "${name}" must be a finite number within ±${TELEMETRY_LIMITS.maxAbsValue}`;
-    }
-  }
-  return undefined;
 }

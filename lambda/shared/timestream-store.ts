@@ -5,14 +5,14 @@ import {
   type TimestreamWriteClient,
   WriteRecordsCommand,
 } from '@aws-sdk/client-timestream-write';
-import {
-  invalidRecordReason,
-  type RejectedRecord,
-  type RejectionKind,
-  type TelemetryRecord,
-  type TelemetryStore,
-  type WriteResult,
+import type {
+  RejectedRecord,
+  RejectionKind,
+  TelemetryRecord,
+  TelemetryStore,
+  WriteResult,
 } from '../../core/ports';
+import { invalidRecordReason } from '../../core/telemetry';
 
 /** Timestream's own limit on records per WriteRecords call. */
 export const MAX_RECORDS_PER_WRITE = 100;

@@ -1,11 +1,6 @@
 import type { Database, Statement, Transaction } from 'better-sqlite3';
-import {
-  invalidRecordReason,
-  type RejectedRecord,
-  type TelemetryRecord,
-  type TelemetryStore,
-  type WriteResult,
-} from '../../core/ports';
+import type { RejectedRecord, TelemetryRecord, TelemetryStore, WriteResult } from '../../core/ports';
+import { invalidRecordReason } from '../../core/telemetry';
 
 /** Measures as JSON with sorted keys, so equal readings compare equal as text. */
 export function canonicalMeasures(measures: Readonly<Record<string, number>>): string {

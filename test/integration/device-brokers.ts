@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -34,6 +34,14 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free port found between ${low} and ${high}`);
 }
 
+/** Starts a server on a port of the kernel's choosing on 127.0.0.1; resolves with the port. */
+export function listenOnLoopback(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+  });
+}
+
 function bindable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
@@ -63,7 +71,8 @@ async function waitForPort(port: number, child: ChildProcess, what: string): Pro
   throw new Error(`${what} did not listen on ${port} within 10s`);
 }
 
-function stopChild(child: ChildProcess | undefined): Promise<void> {
+/** Ends a child process: SIGTERM, then SIGKILL if it has not exited within 3 s. */
+export function stopChild(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
@@ -250,14 +259,8 @@ export class OutageProxy {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
-  start(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => {
-        this.port = (this.server.address() as { port: number }).port;
-        resolve();
-      });
-    });
+  async start(): Promise<void> {
+    this.port = await listenOnLoopback(this.server);
   }
 
   /** From now on the broker is unreachable through the relay. */

@@ -3,46 +3,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { InvalidCursor } from '../../../core/cursor';
-import type { AnomalyEvent } from '../../../core/events';
-import type { Page, TelemetryRecord } from '../../../core/ports';
 import { type LocalStore, openLocalStore } from '../../../local/store';
+import { anomaly, drain, reading } from '../../fixtures/time-series';
 
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
 const MIN = 60_000;
-
-function reading(deviceId: string, time: number, measures: Record<string, number>, seq = 1): TelemetryRecord {
-  return { deviceId, site: 'plant-1', time, seq, measures };
-}
-
-function anomaly(
-  deviceId: string,
-  ts: number,
-  severity: AnomalyEvent['severity'],
-  source = 'edge',
-): AnomalyEvent {
-  return {
-    schema: 'aiot.event/1',
-    kind: 'anomaly',
-    deviceId,
-    site: 'plant-1',
-    ts,
-    score: severity === 'critical' ? 0.99 : 0.8,
-    severity,
-    measures: { temp: 90 },
-    source,
-  };
-}
-
-async function drain<T>(fetch: (cursor?: string) => Promise<Page<T>>): Promise<T[]> {
-  const all: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await fetch(cursor);
-    all.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor);
-  return all;
-}
 
 describe('local store', () => {
   let store: LocalStore;
