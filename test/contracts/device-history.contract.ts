@@ -4,7 +4,7 @@ import {
   type TelemetryRecord,
   type TelemetryStore,
 } from '../../core/ports';
-import { contractEnv, type Disposable, HOUR, MIN, type SubjectEntry } from './harness/subject';
+import { contractEnv, type Disposable, eachTest, HOUR, MIN, type SubjectEntry } from './harness/subject';
 
 export interface HistoryReaderSubject extends Disposable {
   readonly history: HistoryReader;
@@ -17,13 +17,7 @@ export function historyReaderContract({ name, make }: SubjectEntry<HistoryReader
   describe(`HistoryReader contract: ${name}`, () => {
     const env = contractEnv();
     const NOW = env.now;
-    let s: HistoryReaderSubject;
-    beforeEach(async () => {
-      s = await make(env);
-    });
-    afterEach(async () => {
-      await s.dispose();
-    });
+    const s = eachTest(make, env);
 
     const reading = (deviceId: string, time: number, seq: number, site = 'plant-1'): TelemetryRecord => ({
       deviceId,

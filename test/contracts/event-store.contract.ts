@@ -1,7 +1,7 @@
 import type { AnomalyEvent } from '../../core/events';
 import type { EventStore, PredictionStore } from '../../core/ports';
 import type { Prediction } from '../../core/query/model';
-import { contractEnv, DAY, type Disposable, MIN, type SubjectEntry } from './harness/subject';
+import { contractEnv, DAY, type Disposable, eachTest, MIN, type SubjectEntry } from './harness/subject';
 import { anomaly, prediction } from './query-store.contract';
 
 export interface EventStoreSubject extends Disposable {
@@ -24,13 +24,7 @@ export function eventStoreContract({ name, make }: SubjectEntry<EventStoreSubjec
   describe(`EventStore and PredictionStore contract: ${name}`, () => {
     const env = contractEnv();
     const NOW = env.now;
-    let s: EventStoreSubject;
-    beforeEach(async () => {
-      s = await make(env);
-    });
-    afterEach(async () => {
-      await s.dispose();
-    });
+    const s = eachTest(make, env);
 
     it('when anomalies are put, each is read back whole, newest first', async () => {
       const events = [

@@ -1,5 +1,5 @@
 import type { ObjectStore } from '../../core/ports';
-import { contractEnv, type Disposable, type SubjectEntry } from './harness/subject';
+import { contractEnv, type Disposable, eachTest, type SubjectEntry } from './harness/subject';
 
 export interface ObjectStoreCapabilities {
   /** The store is a service that can be out of reach (a memory store cannot). */
@@ -21,13 +21,7 @@ export function objectStoreContract({
   make,
 }: SubjectEntry<ObjectStoreSubject, ObjectStoreCapabilities>): void {
   describe(`ObjectStore contract: ${name}`, () => {
-    let s: ObjectStoreSubject;
-    beforeEach(async () => {
-      s = await make(contractEnv());
-    });
-    afterEach(async () => {
-      await s.dispose();
-    });
+    const s = eachTest(make, contractEnv());
     const uri = (key: string) => `s3://${s.bucket}/${key}`;
 
     it('when text is put, get returns it unchanged, unicode and size included', async () => {

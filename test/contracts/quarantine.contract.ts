@@ -1,5 +1,5 @@
 import { type Quarantine, type QuarantineItem, quarantineItem } from '../../core/ports';
-import { contractEnv, type Disposable, MIN, type SubjectEntry } from './harness/subject';
+import { contractEnv, type Disposable, eachTest, MIN, type SubjectEntry } from './harness/subject';
 
 export interface QuarantineSubject extends Disposable {
   readonly quarantine: Quarantine;
@@ -17,13 +17,7 @@ export function quarantineContract({ name, make }: SubjectEntry<QuarantineSubjec
   describe(`Quarantine contract: ${name}`, () => {
     const env = contractEnv();
     const NOW = env.now;
-    let s: QuarantineSubject;
-    beforeEach(async () => {
-      s = await make(env);
-    });
-    afterEach(async () => {
-      await s.dispose();
-    });
+    const s = eachTest(make, env);
 
     it('when items are put, each is kept whole: source, reason, payload, encoding, time, device and topic', async () => {
       const items: QuarantineItem[] = [

@@ -12,7 +12,7 @@ import type {
 } from '../../core/ports';
 import { RESOLUTION_MS, type Resolution, type TelemetryPoint } from '../../core/query/model';
 import type { Severity } from '../../core/severity';
-import { contractEnv, DAY, type Disposable, HOUR, MIN, type SubjectEntry } from './harness/subject';
+import { contractEnv, DAY, type Disposable, eachTest, HOUR, MIN, type SubjectEntry } from './harness/subject';
 import { openRequest } from './work-order-store.contract';
 
 export interface QueryStoreCapabilities {
@@ -142,13 +142,7 @@ export function queryStoreContract({
   describe(`QueryStore contract: ${name}`, () => {
     const env = contractEnv();
     const NOW = env.now;
-    let s: QueryStoreSubject;
-    beforeEach(async () => {
-      s = await make(env);
-    });
-    afterEach(async () => {
-      await s.dispose();
-    });
+    const s = eachTest(make, env);
 
     const window = { from: NOW - 2 * HOUR, to: NOW + 1 };
 

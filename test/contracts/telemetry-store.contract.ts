@@ -1,5 +1,5 @@
 import type { TelemetryRecord, TelemetryStore } from '../../core/ports';
-import { contractEnv, DAY, type Disposable, HOUR, MIN, type SubjectEntry } from './harness/subject';
+import { contractEnv, DAY, type Disposable, eachTest, HOUR, MIN, type SubjectEntry } from './harness/subject';
 
 /** Where a backend legitimately differs from another; each declared value says why. */
 export interface TelemetryStoreCapabilities {
@@ -50,13 +50,7 @@ export function telemetryStoreContract({
   describe(`TelemetryStore contract: ${name}`, () => {
     const env = contractEnv();
     const NOW = env.now;
-    let s: TelemetryStoreSubject;
-    beforeEach(async () => {
-      s = await make(env);
-    });
-    afterEach(async () => {
-      await s.dispose();
-    });
+    const s = eachTest(make, env);
 
     it('when an empty batch is written, nothing is written and nothing is rejected', async () => {
       expect(await s.store.write([])).toEqual({ written: 0, rejected: [] });

@@ -6,7 +6,7 @@ import {
   type WorkOrder,
   WorkOrderNotFound,
 } from '../../core/workorders';
-import { contractEnv, type Disposable, MIN, type SubjectEntry } from './harness/subject';
+import { contractEnv, type Disposable, eachTest, MIN, type SubjectEntry } from './harness/subject';
 
 export interface WorkOrderStoreSubject extends Disposable {
   readonly store: WorkOrderStore;
@@ -54,13 +54,7 @@ export function workOrderStoreContract({ name, make }: SubjectEntry<WorkOrderSto
   describe(`WorkOrderStore contract: ${name}`, () => {
     const env = contractEnv();
     const NOW = env.now;
-    let s: WorkOrderStoreSubject;
-    beforeEach(async () => {
-      s = await make(env);
-    });
-    afterEach(async () => {
-      await s.dispose();
-    });
+    const s = eachTest(make, env);
 
     /** Opens orders for pump-0…pump-(n-1), one a minute apart, oldest first. */
     const openMany = async (n: number, at = (i: number) => NOW - (n - i) * MIN) => {

@@ -32,3 +32,24 @@ export function contractEnv(now: number = CONTRACT_NOW): ContractEnv {
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
 export const DAY = 24 * HOUR;
+
+/**
+ * A fresh subject for every test of the suite, disposed of after it. The value returned stands
+ * for the current one (property reads go to it), so tests use it like the subject itself.
+ */
+export function eachTest<S extends Disposable>(make: (env: ContractEnv) => Promise<S>, env: ContractEnv): S {
+  let current: S | undefined;
+  beforeEach(async () => {
+    current = await make(env);
+  });
+  afterEach(async () => {
+    await current?.dispose();
+    current = undefined;
+  });
+  return new Proxy({} as S, {
+    get(_, property) {
+      if (!current) throw new Error('the subject exists only while a test runs');
+      return Reflect.get(current, property);
+    },
+  });
+}
