@@ -13,8 +13,9 @@ export interface HistoryReaderSubject extends Disposable {
 }
 
 /** The HistoryReader port (core/ports/device-history.ts). */
-export function historyReaderContract({ name, make }: SubjectEntry<HistoryReaderSubject>): void {
+export function historyReaderContract({ name, make, prepare }: SubjectEntry<HistoryReaderSubject>): void {
   describe(`HistoryReader contract: ${name}`, () => {
+    prepare?.();
     const env = contractEnv();
     const NOW = env.now;
     const s = eachTest(make, env);

@@ -20,8 +20,9 @@ export interface EventStoreSubject extends Disposable {
  * query side reads back; a call holding an invalid event stores nothing; an event stored again
  * under its device, time and source keeps the first copy.
  */
-export function eventStoreContract({ name, make }: SubjectEntry<EventStoreSubject>): void {
+export function eventStoreContract({ name, make, prepare }: SubjectEntry<EventStoreSubject>): void {
   describe(`EventStore and PredictionStore contract: ${name}`, () => {
+    prepare?.();
     const env = contractEnv();
     const NOW = env.now;
     const s = eachTest(make, env);

@@ -19,8 +19,10 @@ export function objectStoreContract({
   name,
   capabilities,
   make,
+  prepare,
 }: SubjectEntry<ObjectStoreSubject, ObjectStoreCapabilities>): void {
   describe(`ObjectStore contract: ${name}`, () => {
+    prepare?.();
     const s = eachTest(make, contractEnv());
     const uri = (key: string) => `s3://${s.bucket}/${key}`;
 

@@ -13,8 +13,9 @@ const byTime = (a: QuarantineItem, b: QuarantineItem) =>
   a.receivedAt - b.receivedAt || (a.reason < b.reason ? -1 : 1);
 
 /** The Quarantine port (core/ports/quarantine.ts): what cannot be stored is kept, whole, with its reason. */
-export function quarantineContract({ name, make }: SubjectEntry<QuarantineSubject>): void {
+export function quarantineContract({ name, make, prepare }: SubjectEntry<QuarantineSubject>): void {
   describe(`Quarantine contract: ${name}`, () => {
+    prepare?.();
     const env = contractEnv();
     const NOW = env.now;
     const s = eachTest(make, env);

@@ -138,8 +138,10 @@ export function queryStoreContract({
   name,
   capabilities,
   make,
+  prepare,
 }: SubjectEntry<QueryStoreSubject, QueryStoreCapabilities>): void {
   describe(`QueryStore contract: ${name}`, () => {
+    prepare?.();
     const env = contractEnv();
     const NOW = env.now;
     const s = eachTest(make, env);

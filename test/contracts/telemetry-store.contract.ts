@@ -46,8 +46,10 @@ export function telemetryStoreContract({
   name,
   capabilities,
   make,
+  prepare,
 }: SubjectEntry<TelemetryStoreSubject, TelemetryStoreCapabilities>): void {
   describe(`TelemetryStore contract: ${name}`, () => {
+    prepare?.();
     const env = contractEnv();
     const NOW = env.now;
     const s = eachTest(make, env);

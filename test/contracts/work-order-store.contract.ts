@@ -50,8 +50,9 @@ export async function allPages(
  * window; `get`; `list` newest first (opening time, then id) with a status filter and cursor
  * paging; `updateStatus` checked against the transitions, a repeated change a no-op.
  */
-export function workOrderStoreContract({ name, make }: SubjectEntry<WorkOrderStoreSubject>): void {
+export function workOrderStoreContract({ name, make, prepare }: SubjectEntry<WorkOrderStoreSubject>): void {
   describe(`WorkOrderStore contract: ${name}`, () => {
+    prepare?.();
     const env = contractEnv();
     const NOW = env.now;
     const s = eachTest(make, env);

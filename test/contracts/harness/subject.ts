@@ -15,6 +15,11 @@ export interface SubjectEntry<S, C = Record<string, never>> {
   /** Where this backend legitimately differs; known before any subject is made. */
   readonly capabilities: C;
   readonly make: (env: ContractEnv) => Promise<S>;
+  /**
+   * Registers hooks around the whole suite (a server shared by its tests, started once and
+   * stopped after the last); called inside the suite's describe.
+   */
+  readonly prepare?: () => void;
 }
 
 /** Every subject is disposed of after each test: servers closed, handles released. */

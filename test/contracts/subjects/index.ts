@@ -11,6 +11,7 @@ import {
   timestreamQueryStore,
   timestreamTelemetryStore,
 } from './aws';
+import { influxEventStore, influxHistoryReader, influxQueryStore, influxTelemetryStore } from './influx';
 import {
   memoryObjectStore,
   sqliteEventStore,
@@ -21,10 +22,10 @@ import {
   sqliteWorkOrderStore,
 } from './sqlite';
 
-export const telemetryStoreSubjects = [sqliteTelemetryStore, timestreamTelemetryStore];
-export const eventStoreSubjects = [sqliteEventStore, timestreamEventStore];
-export const historyReaderSubjects = [sqliteHistoryReader, timestreamHistoryReader];
-export const queryStoreSubjects = [sqliteQueryStore, timestreamQueryStore];
+export const telemetryStoreSubjects = [sqliteTelemetryStore, timestreamTelemetryStore, influxTelemetryStore];
+export const eventStoreSubjects = [sqliteEventStore, timestreamEventStore, influxEventStore];
+export const historyReaderSubjects = [sqliteHistoryReader, timestreamHistoryReader, influxHistoryReader];
+export const queryStoreSubjects = [sqliteQueryStore, timestreamQueryStore, influxQueryStore];
 export const workOrderStoreSubjects = [sqliteWorkOrderStore, dynamoDbWorkOrderStore];
 export const quarantineSubjects = [sqliteQuarantine, s3Quarantine];
 export const objectStoreSubjects = [memoryObjectStore, s3ObjectStore];
