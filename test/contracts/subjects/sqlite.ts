@@ -5,7 +5,7 @@ import { MemoryObjectStore } from '../../../local/workflows/local-sagemaker';
 import { SqliteWorkOrderStore } from '../../../local/workflows/sqlite-work-orders';
 import type { HistoryReaderSubject } from '../device-history.contract';
 import type { EventStoreSubject } from '../event-store.contract';
-import type { SubjectEntry } from '../harness/subject';
+import type { ContractEnv, SubjectEntry } from '../harness/subject';
 import type { ObjectStoreCapabilities, ObjectStoreSubject } from '../object-store.contract';
 import type { QuarantineSubject } from '../quarantine.contract';
 import type { QueryStoreCapabilities, QueryStoreSubject } from '../query-store.contract';
@@ -14,13 +14,22 @@ import type { WorkOrderStoreSubject } from '../work-order-store.contract';
 
 /** The local runtime's adapters, each on a fresh in-memory SQLite store. */
 
+/** A fresh store; `close` may run twice (cut off, then disposed of). */
+function freshStore(env?: ContractEnv) {
+  const local = openLocalStore(':memory:', env ? { clock: env.clock } : {});
+  const close = () => {
+    if (local.db.open) local.close();
+  };
+  return { local, close };
+}
+
 export const sqliteTelemetryStore: SubjectEntry<TelemetryStoreSubject, TelemetryStoreCapabilities> = {
   name: 'SQLite (local store)',
   // The local store keeps whatever it is given, for as long as the file lives; a record is
   // identified by device and time (its primary key).
   capabilities: { siteInIdentity: false },
   async make() {
-    const local = openLocalStore(':memory:');
+    const { local, close } = freshStore();
     const rows = local.db.prepare<
       [string],
       { device_id: string; site: string; time: number; seq: number; measures: string }
@@ -38,10 +47,8 @@ export const sqliteTelemetryStore: SubjectEntry<TelemetryStoreSubject, Telemetry
           }),
         );
       },
-      cutOff: () => local.close(),
-      dispose: () => {
-        if (local.db.open) local.close();
-      },
+      cutOff: close,
+      dispose: close,
     };
   },
 };
@@ -50,13 +57,11 @@ export const sqliteWorkOrderStore: SubjectEntry<WorkOrderStoreSubject> = {
   name: 'SQLite (local workflows)',
   capabilities: {},
   async make() {
-    const local = openLocalStore(':memory:');
+    const { local, close } = freshStore();
     return {
       store: new SqliteWorkOrderStore(local.db),
-      cutOff: () => local.close(),
-      dispose: () => {
-        if (local.db.open) local.close();
-      },
+      cutOff: close,
+      dispose: close,
     };
   },
 };
@@ -66,7 +71,7 @@ export const sqliteQueryStore: SubjectEntry<QueryStoreSubject, QueryStoreCapabil
   // The devices table keeps every device ever seen: the local fleet is small.
   capabilities: {},
   async make(env) {
-    const local = openLocalStore(':memory:', { clock: env.clock });
+    const { local, close } = freshStore(env);
     const workOrders = new SqliteWorkOrderStore(local.db);
     return {
       query: composeQueryStore(local.query, workOrders),
@@ -74,7 +79,7 @@ export const sqliteQueryStore: SubjectEntry<QueryStoreSubject, QueryStoreCapabil
       events: local.events,
       predictions: local.events,
       workOrders,
-      dispose: () => local.close(),
+      dispose: close,
     };
   },
 };
@@ -83,17 +88,15 @@ export const sqliteEventStore: SubjectEntry<EventStoreSubject> = {
   name: 'SQLite (local store)',
   capabilities: {},
   async make(env) {
-    const local = openLocalStore(':memory:', { clock: env.clock });
+    const { local, close } = freshStore(env);
     const everything = { from: 0, to: Number.MAX_SAFE_INTEGER, limit: 1000 };
     return {
       events: local.events,
       predictions: local.events,
       storedAnomalies: async () => (await local.query.anomalies(everything)).items,
       storedPredictions: async () => (await local.query.predictions(everything)).items,
-      cutOff: () => local.close(),
-      dispose: () => {
-        if (local.db.open) local.close();
-      },
+      cutOff: close,
+      dispose: close,
     };
   },
 };
@@ -102,11 +105,11 @@ export const sqliteHistoryReader: SubjectEntry<HistoryReaderSubject> = {
   name: 'SQLite (local store)',
   capabilities: {},
   async make() {
-    const local = openLocalStore(':memory:');
+    const { local, close } = freshStore();
     return {
       history: new SqliteHistoryReader(local.db),
       telemetry: local.telemetry,
-      dispose: () => local.close(),
+      dispose: close,
     };
   },
 };
@@ -115,15 +118,13 @@ export const sqliteQuarantine: SubjectEntry<QuarantineSubject> = {
   name: 'SQLite (local store)',
   capabilities: {},
   async make() {
-    const local = openLocalStore(':memory:');
+    const { local, close } = freshStore();
     return {
       quarantine: local.quarantine,
       readBack: async (source) =>
         local.quarantine.list({ source, limit: 1000 }).items.map(({ id: _, ...item }) => item),
-      cutOff: () => local.close(),
-      dispose: () => {
-        if (local.db.open) local.close();
-      },
+      cutOff: close,
+      dispose: close,
     };
   },
 };
