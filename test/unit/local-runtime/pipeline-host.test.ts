@@ -38,27 +38,44 @@ const telemetry = (deviceId: string, seq: number, ts: number) =>
     readings: [{ ts, values: { bearing_temp_c: 40 + seq } }],
   });
 
+/** The pipeline in this thread on an in-memory store, its clock stopped at T0, what it posts kept. */
+function inProcess() {
+  const store = openLocalStore(':memory:');
+  const posted: PipelineToHost[] = [];
+  const pipeline = createPipeline({
+    store,
+    stage: 'local',
+    batchWindowMs: 1,
+    clock: () => T0,
+    post: (m) => posted.push(m),
+  });
+  return { store, posted, pipeline };
+}
+
+/** The sum of the progress reports among what the pipeline posted. */
+function totalProgress(posted: readonly PipelineToHost[]): PipelineProgress {
+  const total = emptyProgress();
+  for (const m of posted) {
+    if (m.type !== 'progress') continue;
+    for (const k of Object.keys(total) as (keyof PipelineProgress)[]) total[k] += m.progress[k];
+  }
+  return total;
+}
+
 describe('createPipeline', () => {
   it('when a reading is older than the contract allows by the injected clock, quarantines it and stores the fresh one', async () => {
-    const store = openLocalStore(':memory:');
-    const posted: PipelineToHost[] = [];
-    const pipeline = createPipeline({
-      store,
-      stage: 'local',
-      batchWindowMs: 1,
-      clock: () => T0,
-      post: (m) => posted.push(m),
-    });
+    const { store, posted, pipeline } = inProcess();
     await pipeline.dispatch(telemetry('dev-0', 0, T0 - 31 * 86_400_000));
     await pipeline.dispatch(telemetry('dev-0', 1, T0 - 1000));
     await pipeline.stop();
 
-    const progress = emptyProgress();
-    for (const m of posted) {
-      if (m.type !== 'progress') continue;
-      for (const k of Object.keys(progress) as (keyof PipelineProgress)[]) progress[k] += m.progress[k];
-    }
-    expect(progress).toMatchObject({ dispatched: 2, put: 2, settled: 2, stored: 1, quarantined: 1 });
+    expect(totalProgress(posted)).toMatchObject({
+      dispatched: 2,
+      put: 2,
+      settled: 2,
+      stored: 1,
+      quarantined: 1,
+    });
     const [kept] = store.quarantine.list({ limit: 10 }).items;
     expect(kept).toMatchObject({ source: 'stream-processor', reason: expect.stringContaining('older than') });
     store.close();
@@ -67,15 +84,7 @@ describe('createPipeline', () => {
 
 describe('createPipeline with a device answering a safe-mode command', () => {
   it('when the answer arrives, the acknowledgement rule hands it to the host with its topic, counted as taken', async () => {
-    const store = openLocalStore(':memory:');
-    const posted: PipelineToHost[] = [];
-    const pipeline = createPipeline({
-      store,
-      stage: 'local',
-      batchWindowMs: 1,
-      clock: () => T0,
-      post: (m) => posted.push(m),
-    });
+    const { store, posted, pipeline } = inProcess();
     const answer = { schema: COMMAND_SCHEMA_VERSION, commandId: 'wo-dev-0-0', status: 'ok', at: T0 };
     await pipeline.dispatch(message('cmd/aiot/plant-1/dev-0/safe-mode/res', answer));
     await pipeline.stop();
@@ -83,8 +92,7 @@ describe('createPipeline with a device answering a safe-mode command', () => {
     expect(posted.filter((m) => m.type === 'command-ack')).toEqual([
       { type: 'command-ack', topic: 'cmd/aiot/plant-1/dev-0/safe-mode/res', payload: answer },
     ]);
-    const stored = posted.reduce((n, m) => n + (m.type === 'progress' ? m.progress.stored : 0), 0);
-    expect(stored).toBe(1);
+    expect(totalProgress(posted).stored).toBe(1);
     store.close();
   });
 });
