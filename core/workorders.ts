@@ -105,12 +105,6 @@ export class InvalidTransition extends Error {
   }
 }
 
-export class InvalidCursor extends Error {
-  constructor() {
-    super('invalid pagination cursor');
-  }
-}
-
 /** The idempotency key: one order per device and anomaly window. */
 export function workOrderId(deviceId: string, window: AnomalyWindow): string {
   return `wo-${deviceId}-${window.start}`;
