@@ -222,10 +222,11 @@ function registerAgentCommands(program: Command): void {
         caPath: cfg.caPath ? resolve(base, String(cfg.caPath)) : undefined,
       };
       let broker: BrokerEndpoint = direct;
+      let discovery: GreengrassDiscovery | undefined;
       if (opts.broker) broker = { kind: 'url', url: opts.broker };
       else if (opts.discover) {
         mkdirSync(stateDir, { recursive: true });
-        const discovery = new GreengrassDiscovery({ ...direct, region: String(opts.discover) });
+        discovery = new GreengrassDiscovery({ ...direct, region: String(opts.discover) });
         broker = { kind: 'greengrass', discovery: new CachedDiscovery(discovery, stateDir), direct };
       }
       let units: Record<string, string> = MACHINE_UNITS;
@@ -258,6 +259,7 @@ function registerAgentCommands(program: Command): void {
         if (stopping) return;
         stopping = true;
         await agent.stop();
+        discovery?.close();
         const s = agent.stats();
         process.stderr.write(
           `stopped: ${s.readings} readings, ${s.deliveredReadings} delivered, ${s.queued} queued, ${s.droppedReadings} dropped\n`,

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { greengrass, io } from 'aws-iot-device-sdk-v2';
+import { greengrass, http, io } from 'aws-iot-device-sdk-v2';
 
 /** One way to reach a Greengrass core's MQTT broker, with the CA its server certificate chains to. */
 export interface CoreEndpoint {
@@ -46,24 +46,73 @@ export interface GreengrassDiscoveryOptions {
   readonly serverName?: string;
 }
 
-/** Greengrass cloud discovery through the device SDK's discovery client (mutual TLS with the device certificate). */
+/**
+ * Greengrass cloud discovery: `GET /greengrass/discover/thing/<thing>` on the Region's discovery
+ * endpoint over mutual TLS with the device certificate, on the SDK's HTTP client (aws-crt). The
+ * SDK's own DiscoveryClient never hands its connection back to its pool, which then holds the
+ * process open; this one releases it after each call and closes the pool on {@link close}.
+ * https://docs.aws.amazon.com/greengrass/v2/developerguide/greengrass-discover-api.html
+ */
 export class GreengrassDiscovery implements CoreDiscovery {
-  private readonly client: greengrass.DiscoveryClient;
+  private readonly host: string;
+  private readonly pool: http.HttpClientConnectionManager;
 
   constructor(options: GreengrassDiscoveryOptions) {
     const tls = io.TlsContextOptions.create_client_with_mtls_from_path(options.certPath, options.keyPath);
     if (options.caPath) tls.override_default_trust_store_from_path(undefined, options.caPath);
-    this.client = new greengrass.DiscoveryClient(
+    this.host = options.serverName || `greengrass-ats.iot.${options.region}.amazonaws.com`;
+    // Port 443 needs ALPN (`x-amzn-http-ca`); without it the endpoint listens on 8443.
+    const alpn = io.is_alpn_available();
+    this.pool = new http.HttpClientConnectionManager(
       new io.ClientBootstrap(),
+      this.host,
+      alpn ? 443 : 8443,
+      1,
+      16 * 1024,
       new io.SocketOptions(io.SocketType.STREAM, io.SocketDomain.IPV4, 5000),
-      new io.ClientTlsContext(tls),
-      options.region,
-      options.serverName ?? '',
+      new io.TlsConnectionOptions(
+        new io.ClientTlsContext(tls),
+        this.host,
+        alpn ? ['x-amzn-http-ca'] : undefined,
+      ),
     );
   }
 
   async discover(thingName: string): Promise<CoreEndpoint[]> {
-    return coreEndpoints(await this.client.discover(thingName));
+    const connection = await this.pool.acquire();
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        const request = new http.HttpRequest(
+          'GET',
+          `/greengrass/discover/thing/${encodeURIComponent(thingName)}`,
+          new http.HttpHeaders([['host', this.host]]),
+        );
+        const stream = connection.request(request);
+        let status = 0;
+        let text = '';
+        stream.on('response', (code) => {
+          status = code;
+        });
+        stream.on('data', (chunk) => {
+          text += Buffer.from(chunk).toString('utf8');
+        });
+        stream.on('end', () =>
+          status === 200
+            ? resolve(text)
+            : reject(new Error(`Greengrass discovery answered ${status}: ${text.slice(0, 200)}`)),
+        );
+        stream.on('error', (e) => reject(new Error(`Greengrass discovery failed: ${e}`)));
+        stream.activate();
+      });
+      return coreEndpoints(greengrass.model.DiscoverResponse.from_json(JSON.parse(body)));
+    } finally {
+      this.pool.release(connection);
+    }
+  }
+
+  /** Closes the connection pool; the object is not used after. */
+  close(): void {
+    this.pool.close();
   }
 }
 
