@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import { Command } from 'commander';
-import { startEmbeddedBroker } from '../../local/broker';
+import { embeddedBroker } from '../../local/broker';
 import { LocalRuntime } from '../../local/runtime';
 
 const opts = new Command()
@@ -147,12 +147,16 @@ const sentAtOf = (payload: Buffer): number => {
 };
 
 async function brokerAlone(rate: number): Promise<{ probe: Probe; load: LoadResult; cpu: CpuAccount }> {
-  const bus = await startEmbeddedBroker({ port: 0 });
+  const bus = await embeddedBroker({ port: 0 });
   const probe = new Probe();
   let taken = 0;
-  bus.onMessage((m) => {
-    taken++;
-    probe.record(sentAtOf(m.payload), m.receivedAt);
+  await bus.open({
+    accept: (m) => {
+      taken++;
+      probe.record(sentAtOf(m.payload), m.receivedAt);
+      return undefined;
+    },
+    refused: () => {},
   });
   try {
     let account: ReturnType<typeof cpuAccount> | undefined;

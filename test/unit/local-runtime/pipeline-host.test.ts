@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { COMMAND_SCHEMA_VERSION } from '../../../core/commands';
 import type { AnomalyEvent } from '../../../core/events';
-import type { InboundMessage } from '../../../local/broker';
 import { createPipeline } from '../../../local/pipeline';
 import {
   emptyProgress,
@@ -13,6 +12,7 @@ import {
   type PipelineToHost,
 } from '../../../local/pipeline-host';
 import { openLocalStore } from '../../../local/store';
+import type { LoggedMessage } from '../../../local/stream-log';
 
 /**
  * The pipeline's clock starts here (years back: by the wall clock every reading would be refused
@@ -20,7 +20,10 @@ import { openLocalStore } from '../../../local/store';
  */
 const T0 = Date.UTC(2020, 0, 1, 12);
 
-const message = (topic: string, payload: unknown, receivedAt = T0): InboundMessage => ({
+/** Each message has its own place in the stream log, as the runtime gives it. */
+let logPosition = 0;
+const message = (topic: string, payload: unknown, receivedAt = T0): LoggedMessage => ({
+  id: ++logPosition,
   topic,
   payload: Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify(payload)),
   clientId: topic.split('/')[3]!,
@@ -102,27 +105,32 @@ describe('PipelineHost', () => {
     const totals = emptyProgress();
     const storedTimes: number[] = [];
     const anomalies: AnomalyEvent[] = [];
+    const finished: number[] = [];
     const host = await PipelineHost.start({
       dbFile,
       stage: 'local',
       clockStartMs: T0,
       batchWindowMs: 5,
       reportStoredTimes: true,
-      onProgress: (p) => {
+      onProgress: (p, done) => {
         for (const k of Object.keys(totals) as (keyof PipelineProgress)[]) totals[k] += p[k];
+        finished.push(...done);
       },
       onAnomaly: (e) => anomalies.push(e),
       log: () => {},
     });
     host.onStored((_at, times) => storedTimes.push(...times));
+    const handed: number[] = [];
+    const dispatch = (m: LoggedMessage) => {
+      handed.push(m.id);
+      host.dispatch(m);
+    };
     try {
       const t0 = T0 - 3_600_000;
-      for (let seq = 0; seq < 50; seq++) host.dispatch(telemetry(`dev-${seq % 3}`, seq, t0 + seq * 1000));
+      for (let seq = 0; seq < 50; seq++) dispatch(telemetry(`dev-${seq % 3}`, seq, t0 + seq * 1000));
       // Not JSON: the rule fails (its error action); JSON of the wrong shape: the stream processor.
-      host.dispatch(message('dt/aiot/plant-1/dev-0/telemetry', Buffer.from('not json at all')));
-      host.dispatch(
-        message('dt/aiot/plant-1/dev-1/telemetry', { schema: 'aiot.telemetry/1', deviceId: 'dev-1' }),
-      );
+      dispatch(message('dt/aiot/plant-1/dev-0/telemetry', Buffer.from('not json at all')));
+      dispatch(message('dt/aiot/plant-1/dev-1/telemetry', { schema: 'aiot.telemetry/1', deviceId: 'dev-1' }));
       const event: AnomalyEvent = {
         schema: 'aiot.event/1',
         kind: 'anomaly',
@@ -134,9 +142,11 @@ describe('PipelineHost', () => {
         measures: { bearing_temp_c: 93 },
         source: 'edge',
       };
-      host.dispatch(message('dt/aiot/plant-1/dev-2/events', event));
+      dispatch(message('dt/aiot/plant-1/dev-2/events', event));
       expect(host.pending).toBe(53);
       await host.drained();
+      // Every message handed over is reported finished, once: it may leave the stream log.
+      expect(finished.sort((a, b) => a - b)).toEqual(handed);
 
       expect(host.pending).toBe(0);
       expect(totals).toMatchObject({
