@@ -72,6 +72,12 @@ export function registerLocalCommands(program: Command): void {
         .argParser((v) => JSON.parse(v) as StoreFault[])
         .hideHelp(),
     )
+    .addOption(
+      new Option(
+        '--measure-latency',
+        'report the device → stored latency of telemetry (benchmarks)',
+      ).hideHelp(),
+    )
     .action(async (o) => {
       const tty = process.stdout.isTTY;
       const log = (level: string, message: string) => {
@@ -91,6 +97,7 @@ export function registerLocalCommands(program: Command): void {
         dataDir: o.data,
         pipelineThreads: o.pipelineThreads,
         storeFaults: o.injectStoreFaults,
+        reportStoredTimes: o.measureLatency,
         log,
       });
       const s = rt.status();

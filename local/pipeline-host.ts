@@ -152,10 +152,11 @@ export class PipelineHost {
   private receive(m: PipelineToHost): void {
     switch (m.type) {
       case 'progress':
-        this.options.onProgress(m.progress, m.done);
+        // Counted first, so that whoever is told sees `pending` as of this report.
         this.dispatched += m.progress.dispatched;
         this.put += m.progress.put;
         this.settled += m.progress.settled;
+        this.options.onProgress(m.progress, m.done);
         this.wakeIdle();
         break;
       case 'anomaly':

@@ -140,8 +140,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     events: store.events,
     startResponse: (event) => post({ type: 'anomaly', event }),
   });
+  /** The store's last failure: a dead letter's reason names it (the handler reports failed records without one). */
+  let lastStoreError: string | undefined;
   const streamProcessor = makeStreamProcessor({
-    store: new CoalescingTelemetryStore(telemetry),
+    store: new CoalescingTelemetryStore({
+      write: (records) =>
+        telemetry.write(records).catch((e: unknown) => {
+          lastStoreError = (e as Error).message;
+          throw e;
+        }),
+    }),
     quarantine: store.quarantine,
     clock,
     onOutcome: async (outcome) => {
@@ -167,7 +175,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       progress.deadLettered++;
       const kept = quarantine(dead.data, {
         source: 'stream-dead-letter',
-        reason: `${dead.reason} (${dead.attempts} attempts)`,
+        reason: `${dead.reason} (${dead.attempts} attempts)${lastStoreError ? `; the store's last error: ${lastStoreError}` : ''}`,
         receivedAt: clock(),
       }).then(
         () => recordDone(dead.sequenceNumber),

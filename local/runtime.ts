@@ -95,6 +95,8 @@ export interface RuntimeReport {
     }[];
   };
   readonly throughput: { messagesPerSecond: number };
+  /** Device → stored latency of telemetry messages (from their newest reading), with `reportStoredTimes`. */
+  readonly latency?: { samples: number; p50Ms: number; p95Ms: number; p99Ms: number };
   readonly workflows: {
     started: number;
     succeeded: number;
@@ -190,6 +192,8 @@ export class LocalRuntime {
   private readonly anomalies: AnomalyEvent[];
   private readonly progress: Set<() => void>;
   private startedAt = Date.now();
+  /** Device → stored latencies (ms), when asked for. */
+  private readonly latencies: number[] = [];
   private stopping: Promise<RuntimeReport> | undefined;
   /** The simulated fleet's own account of the run, once stopped. */
   fleetSummary: FleetSummary | undefined;
@@ -207,6 +211,11 @@ export class LocalRuntime {
     this.edge = parts.edge;
     this.web = parts.web;
     this.fleet = parts.fleet;
+    if (parts.options.reportStoredTimes) {
+      this.pipeline.onStored((at, times) => {
+        for (const t of times) this.latencies.push(at - t);
+      });
+    }
   }
 
   static async start(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
@@ -469,6 +478,7 @@ export class LocalRuntime {
       },
       detection: { ...summary, faults },
       throughput: { messagesPerSecond: Math.round((c.published / durationSeconds) * 10) / 10 },
+      ...(this.options.reportStoredTimes && { latency: latencySummary(this.latencies) }),
       workflows: {
         started: c.workflowsStarted,
         succeeded: runs.filter((r) => r.status === 'succeeded').length,
@@ -480,6 +490,13 @@ export class LocalRuntime {
       },
     };
   }
+}
+
+function latencySummary(latencies: number[]): NonNullable<RuntimeReport['latency']> {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (p: number) =>
+    sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : 0;
+  return { samples: sorted.length, p50Ms: at(0.5), p95Ms: at(0.95), p99Ms: at(0.99) };
 }
 
 interface IntakeParts {
