@@ -166,9 +166,9 @@ export async function brokerOutage(
   broker: 'embedded' | 'mosquitto',
 ): Promise<ScenarioResult> {
   const devices = ctx.short ? 10 : 100;
-  const outageS = ctx.short ? 5 : 30;
+  const outageS = ctx.short ? 4 : 30;
   const beforeS = ctx.short ? 3 : 10;
-  const afterS = ctx.short ? 4 : 10;
+  const afterS = ctx.short ? 3 : 10;
   const dataDir = path.join(ctx.dir, 'data');
   const problems: string[] = [];
   const mosquitto =
@@ -238,8 +238,9 @@ export async function brokerOutage(
  */
 export async function runtimeCrash(ctx: ScenarioContext): Promise<ScenarioResult> {
   const devices = ctx.short ? 10 : 100;
-  const beforeS = ctx.short ? 4 : 10;
-  const afterS = ctx.short ? 6 : 10;
+  const beforeS = ctx.short ? 3 : 10;
+  // Long enough after the kill for the restart (a few seconds) and the devices' reconnection backoff.
+  const afterS = ctx.short ? 10 : 18;
   const dataDir = path.join(ctx.dir, 'data');
   const problems: string[] = [];
   ctx.step('starting the platform');
@@ -253,7 +254,7 @@ export async function runtimeCrash(ctx: ScenarioContext): Promise<ScenarioResult
     const fleet = new FleetProcess(
       fleetConfig(ctx, relay.url, {
         devices,
-        durationS: beforeS + afterS + 8,
+        durationS: beforeS + afterS,
         rateHz: 10,
         batch: { maxReadings: 5, maxDelayMs: 1000 },
       }),
