@@ -11,7 +11,8 @@ describe('PublishLimiter', () => {
       if (limiter.take(300) === 0) sentAt.push(now);
     }
     expect(sentAt.length).toBe(500);
-    for (let i = 100; i < sentAt.length; i++) expect(sentAt[i]! - sentAt[i - 100]!).toBeGreaterThanOrEqual(1000);
+    for (let i = 100; i < sentAt.length; i++)
+      expect(sentAt[i]! - sentAt[i - 100]!).toBeGreaterThanOrEqual(1000);
   });
 
   it('when messages are large, keeps the bytes of any sliding second within 512 KiB and says how long to wait', () => {

@@ -68,6 +68,48 @@ describe('createPipeline', () => {
   });
 });
 
+describe('createPipeline when the store fails', () => {
+  it('when a record keeps failing and the quarantine fails too at first, dead-letters it with the reason once the quarantine takes it, and only then reports it done', async () => {
+    const store = openLocalStore(':memory:');
+    store.telemetry.write = async () => {
+      throw new Error('database is locked');
+    };
+    const put = store.quarantine.put.bind(store.quarantine);
+    let quarantineFailures = 2;
+    store.quarantine.put = async (items) => {
+      if (quarantineFailures-- > 0) throw new Error('database is locked');
+      return put(items);
+    };
+    const finished: number[] = [];
+    let finishedOne!: () => void;
+    const done = new Promise<void>((r) => {
+      finishedOne = r;
+    });
+    const pipeline = createPipeline({
+      store,
+      stage: 'local',
+      batchWindowMs: 1,
+      clock: () => T0,
+      post: (m) => {
+        if (m.type !== 'progress' || m.done.length === 0) return;
+        finished.push(...m.done);
+        finishedOne();
+      },
+    });
+    const m = telemetry('dev-0', 0, T0 - 1000);
+    await pipeline.dispatch(m);
+    await done;
+    await pipeline.stop();
+
+    expect(finished).toEqual([m.id]);
+    const [kept] = store.quarantine.list({ limit: 10 }).items;
+    expect(kept).toMatchObject({ source: 'stream-dead-letter' });
+    expect(kept!.reason).toContain("the store's last error: database is locked");
+    expect(quarantineFailures).toBeLessThan(0);
+    store.close();
+  });
+});
+
 describe('createPipeline with a device answering a safe-mode command', () => {
   it('when the answer arrives, the acknowledgement rule hands it to the host with its topic, counted as taken', async () => {
     const store = openLocalStore(':memory:');
