@@ -72,6 +72,8 @@ export interface DeviceAgentOptions {
    * @default IoT Core's per-connection quotas ({@link IOT_CORE_CONNECTION_LIMITS})
    */
   readonly publishLimits?: ConnectionLimits;
+  /** Whether the device takes commands (subscribes to its command topics). @default true */
+  readonly commands?: boolean;
   /** Reconnection backoff bounds (seconds). @default { minS: 1, maxS: 16 } */
   readonly reconnect?: { readonly minS?: number; readonly maxS?: number };
   readonly logger?: AgentLogger;
@@ -221,7 +223,8 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
   /** Connects and subscribes to the device's commands; resolves once connected. */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.link.subscribe(commandFilter(this.site, this.deviceId), (t, p) => this.onCommand(t, p));
+    if (this.options.commands !== false)
+      await this.link.subscribe(commandFilter(this.site, this.deviceId), (t, p) => this.onCommand(t, p));
     await this.link.open();
   }
 

@@ -68,6 +68,10 @@ async function main(): Promise<void> {
     },
     stateDir: config.stateDir,
     stage: 'local',
+    // Telemetry is what is measured. Without command subscriptions the device SDK's native client
+    // has no topic callbacks to make: aws-crt 1.33.1 once aborted in one (napi_create_string_utf8 on
+    // a topic) while the outage relay was cutting connections.
+    commands: false,
     connectTimeoutMs: config.connectTimeoutMs,
     drainTimeoutMs: config.drainTimeoutMs,
   });

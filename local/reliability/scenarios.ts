@@ -4,7 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { RuntimeReport } from '../runtime';
 import type { StoreFault } from '../store-faults';
 import { auditStore, type FleetAudit } from './audit';
-import type { FleetProcessConfig } from './fleet-process';
+import type { FleetProcessConfig, FleetProcessResult } from './fleet-process';
 import { FleetProcess, Mosquitto, Platform, rssOf, runFuzzer } from './harness';
 import { OutageProxy } from './net';
 
@@ -87,6 +87,26 @@ function fleetRow(
 function checkReport(report: RuntimeReport, exitCode: number | null, problems: string[]): void {
   if (exitCode !== 0) problems.push(`the platform exited with ${exitCode}`);
   if (report.messages.lost !== 0) problems.push(`the platform's own count: ${report.messages.lost} lost`);
+}
+
+/**
+ * The end of a fleet scenario: waits for the fleet, stops the platform as Ctrl+C does, and checks
+ * what the devices had acknowledged against its store.
+ */
+async function finish(
+  ctx: ScenarioContext,
+  platform: Platform,
+  fleet: FleetProcess,
+  dataDir: string,
+  problems: string[],
+): Promise<{ result: FleetProcessResult; report: RuntimeReport; audit: FleetAudit }> {
+  const result = await fleet.done;
+  ctx.step('stopping the platform, auditing the store');
+  const { report, exitCode } = await platform.stop();
+  checkReport(report, exitCode, problems);
+  const audit = auditStore(path.join(dataDir, 'aiot.db'), fleet.acked());
+  if (result.undelivered > 0) problems.push(`${result.undelivered} messages still queued on the devices`);
+  return { result, report, audit };
 }
 
 /**
@@ -203,13 +223,8 @@ export async function brokerOutage(
     await Promise.race([fleet.until((p) => p.delivered - deliveredBefore >= backlog), fleet.done]);
     const drainS = Math.max(1, (Date.now() - resumedAt) / 1000);
     const reconnectS = (resumedAt - upAt) / 1000;
-    const result = await fleet.done;
-    ctx.step('stopping the platform, auditing the store');
-    const { report, exitCode } = await platform.stop();
-    checkReport(report, exitCode, problems);
-    const audit = auditStore(path.join(dataDir, 'aiot.db'), fleet.acked());
+    const { result, audit } = await finish(ctx, platform, fleet, dataDir, problems);
     if (audit.duplicated > 0) problems.push(`${audit.duplicated} messages stored twice`);
-    if (result.undelivered > 0) problems.push(`${result.undelivered} messages still queued on the devices`);
     return fleetRow(
       `2 broker outage (${broker})`,
       result.messages,
@@ -269,12 +284,7 @@ export async function runtimeCrash(ctx: ScenarioContext): Promise<ScenarioResult
     platform = await Platform.start({ dataDir });
     target.port = Number(new URL(platform.url).port);
     const restartS = (Date.now() - killedAt) / 1000;
-    const result = await fleet.done;
-    ctx.step('stopping the platform, auditing the store');
-    const { report, exitCode } = await platform.stop();
-    checkReport(report, exitCode, problems);
-    const audit = auditStore(path.join(dataDir, 'aiot.db'), fleet.acked());
-    if (result.undelivered > 0) problems.push(`${result.undelivered} messages still queued on the devices`);
+    const { result, report, audit } = await finish(ctx, platform, fleet, dataDir, problems);
     return fleetRow(
       '3 runtime crash (SIGKILL)',
       result.messages,
@@ -330,11 +340,7 @@ export async function storeFaults(ctx: ScenarioContext): Promise<ScenarioResult>
     await sleep(lockForS * 1000);
     locker.exec('COMMIT');
     locker.close();
-    const result = await fleet.done;
-    ctx.step('stopping the platform, auditing the store');
-    const { report, exitCode } = await platform.stop();
-    checkReport(report, exitCode, problems);
-    const audit = auditStore(path.join(dataDir, 'aiot.db'), fleet.acked());
+    const { result, report, audit } = await finish(ctx, platform, fleet, dataDir, problems);
     if (audit.withoutReason > 0) problems.push(`${audit.withoutReason} quarantined without a reason`);
     const reasons = new BetterSqlite3(path.join(dataDir, 'aiot.db'), { readonly: true });
     const deadLetters = reasons
@@ -387,12 +393,7 @@ export async function fleetScale(ctx: ScenarioContext, devices: number): Promise
     ctx.step(
       `${devices.toLocaleString('en-US')} devices connected in ${Math.round(connected.connectMs / 100) / 10}s; sending for ${runS}s`,
     );
-    const result = await fleet.done;
-    ctx.step('stopping the platform, auditing the store');
-    const { report, exitCode } = await platform.stop();
-    checkReport(report, exitCode, problems);
-    const audit = auditStore(path.join(dataDir, 'aiot.db'), fleet.acked());
-    if (result.undelivered > 0) problems.push(`${result.undelivered} messages still queued on the devices`);
+    const { result, report, audit } = await finish(ctx, platform, fleet, dataDir, problems);
     const kib = (bytes: number) => Math.round(bytes / devices / 102.4) / 10;
     return fleetRow(
       `5 fleet scale (${devices.toLocaleString('en-US')})`,

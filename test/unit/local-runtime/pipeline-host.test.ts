@@ -11,7 +11,7 @@ import {
   type PipelineProgress,
   type PipelineToHost,
 } from '../../../local/pipeline-host';
-import { openLocalStore } from '../../../local/store';
+import { type LocalStore, openLocalStore } from '../../../local/store';
 import type { LoggedMessage } from '../../../local/stream-log';
 
 /**
@@ -41,17 +41,15 @@ const telemetry = (deviceId: string, seq: number, ts: number) =>
     readings: [{ ts, values: { bearing_temp_c: 40 + seq } }],
   });
 
+/** The pipeline in this thread, on `store`, with the clock at {@link T0}. */
+const inProcess = (store: LocalStore, post: (m: PipelineToHost) => void) =>
+  createPipeline({ store, stage: 'local', batchWindowMs: 1, clock: () => T0, post });
+
 describe('createPipeline', () => {
   it('when a reading is older than the contract allows by the injected clock, quarantines it and stores the fresh one', async () => {
     const store = openLocalStore(':memory:');
     const posted: PipelineToHost[] = [];
-    const pipeline = createPipeline({
-      store,
-      stage: 'local',
-      batchWindowMs: 1,
-      clock: () => T0,
-      post: (m) => posted.push(m),
-    });
+    const pipeline = inProcess(store, (m) => posted.push(m));
     await pipeline.dispatch(telemetry('dev-0', 0, T0 - 31 * 86_400_000));
     await pipeline.dispatch(telemetry('dev-0', 1, T0 - 1000));
     await pipeline.stop();
@@ -85,16 +83,10 @@ describe('createPipeline when the store fails', () => {
     const done = new Promise<void>((r) => {
       finishedOne = r;
     });
-    const pipeline = createPipeline({
-      store,
-      stage: 'local',
-      batchWindowMs: 1,
-      clock: () => T0,
-      post: (m) => {
-        if (m.type !== 'progress' || m.done.length === 0) return;
-        finished.push(...m.done);
-        finishedOne();
-      },
+    const pipeline = inProcess(store, (m) => {
+      if (m.type !== 'progress' || m.done.length === 0) return;
+      finished.push(...m.done);
+      finishedOne();
     });
     const m = telemetry('dev-0', 0, T0 - 1000);
     await pipeline.dispatch(m);
@@ -114,13 +106,7 @@ describe('createPipeline with a device answering a safe-mode command', () => {
   it('when the answer arrives, the acknowledgement rule hands it to the host with its topic, counted as taken', async () => {
     const store = openLocalStore(':memory:');
     const posted: PipelineToHost[] = [];
-    const pipeline = createPipeline({
-      store,
-      stage: 'local',
-      batchWindowMs: 1,
-      clock: () => T0,
-      post: (m) => posted.push(m),
-    });
+    const pipeline = inProcess(store, (m) => posted.push(m));
     const answer = { schema: COMMAND_SCHEMA_VERSION, commandId: 'wo-dev-0-0', status: 'ok', at: T0 };
     await pipeline.dispatch(message('cmd/aiot/plant-1/dev-0/safe-mode/res', answer));
     await pipeline.stop();
