@@ -141,21 +141,14 @@ const noCounts = (): PipelineCounters => ({
 });
 
 /** The parts of a running runtime, each built on its own and handed to {@link LocalRuntime}. */
-interface RuntimeParts {
-  readonly options: LocalRuntimeOptions;
-  readonly counters: PipelineCounters;
+type RuntimeParts = Pick<
+  LocalRuntime,
+  'options' | 'counters' | 'store' | 'streamLog' | 'bus' | 'pipeline' | 'workflows' | 'edge' | 'web' | 'fleet'
+> & {
   readonly anomalies: AnomalyEvent[];
   /** Told every time the pipeline reports progress. */
   readonly progress: Set<() => void>;
-  readonly store: LocalStore;
-  readonly streamLog: StreamLog;
-  readonly bus: MessageBus;
-  readonly pipeline: PipelineGroup;
-  readonly workflows: LocalWorkflows;
-  readonly edge: EdgeHost;
-  readonly web: WebServer;
-  readonly fleet: Fleet | undefined;
-}
+};
 
 /** What is closed, in reverse order, when the start fails part-way. */
 class Teardown {

@@ -69,21 +69,30 @@ export function stopChild(child: ChildProcess | undefined): Promise<void> {
  * broker itself (with every client connected to it directly) runs on undisturbed.
  */
 export class OutageProxy {
-  private readonly server = createServer((client) => this.accept(client));
+  private server = createServer((client) => this.accept(client));
   private readonly open = new Set<Socket>();
   private cut = false;
   port = 0;
 
-  constructor(private readonly target: { port: number }) {}
+  /**
+   * `reset` (default): while cut, the relay keeps its port and resets each new connection at once.
+   * `refuse`: while cut, it stops listening, so connections are refused as by a broker that is
+   * down, and listens on the same port again when it comes back (give it a port below the
+   * ephemeral range, {@link freePort}, so that nothing takes it meanwhile).
+   */
+  constructor(
+    private readonly target: { port: number },
+    private readonly mode: 'reset' | 'refuse' = 'reset',
+  ) {}
 
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
-  start(): Promise<void> {
+  start(port = 0): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => {
+      this.server.listen(port, '127.0.0.1', () => {
         this.port = (this.server.address() as { port: number }).port;
         resolve();
       });
@@ -95,14 +104,20 @@ export class OutageProxy {
     this.cut = true;
     for (const s of this.open) s.destroy();
     this.open.clear();
+    if (this.mode === 'refuse') this.server.close();
   }
 
-  comeBack(): void {
+  async comeBack(): Promise<void> {
     this.cut = false;
+    if (this.mode === 'refuse' && !this.server.listening) {
+      this.server = createServer((client) => this.accept(client));
+      await this.start(this.port);
+    }
   }
 
   stop(): Promise<void> {
     this.goDown();
+    if (!this.server.listening) return Promise.resolve();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 

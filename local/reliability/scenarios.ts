@@ -6,7 +6,7 @@ import type { StoreFault } from '../store-faults';
 import { auditStore, type FleetAudit } from './audit';
 import type { FleetProcessConfig, FleetProcessResult } from './fleet-process';
 import { FleetProcess, Mosquitto, Platform, rssOf, runFuzzer } from './harness';
-import { OutageProxy } from './net';
+import { freePort, OutageProxy } from './net';
 
 /** One row of the benchmark's table: what was sent and what became of it. */
 export interface ScenarioResult {
@@ -195,9 +195,13 @@ export async function brokerOutage(
     broker === 'mosquitto' ? await Mosquitto.start(path.join(ctx.dir, 'mosquitto')) : undefined;
   ctx.step(`starting the platform${mosquitto ? ` behind mosquitto at ${mosquitto.url}` : ''}`);
   const platform = await Platform.start({ dataDir, brokerUrl: mosquitto?.url });
-  const relay = mosquitto ? undefined : new OutageProxy({ port: Number(new URL(platform.url).port) });
+  // Refused while down, as a stopped broker would: connections the relay took and then reset drove
+  // the device SDK's native client (aws-crt 1.33.1) to abort now and then, in reconnection storms.
+  const relay = mosquitto
+    ? undefined
+    : new OutageProxy({ port: Number(new URL(platform.url).port) }, 'refuse');
   try {
-    await relay?.start();
+    await relay?.start(await freePort());
     const fleet = new FleetProcess(
       fleetConfig(ctx, relay?.url ?? mosquitto!.url, { devices, durationS: beforeS + outageS + afterS }),
     );
@@ -210,7 +214,7 @@ export async function brokerOutage(
     await sleep(outageS * 1000);
     const backlog = fleet.progress.queued;
     const deliveredBefore = fleet.progress.delivered;
-    if (relay) relay.comeBack();
+    if (relay) await relay.comeBack();
     else await mosquitto!.resume();
     const upAt = Date.now();
     ctx.step(
