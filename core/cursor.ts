@@ -35,8 +35,6 @@ export const CursorKeys = {
   event: z.strictObject({ t: z.number().int(), d: DeviceIdSchema, s: z.string().min(1).max(64) }),
   /** Work orders, newest first: the page ends at (openedAt, id). */
   workOrder: z.tuple([z.number().int(), z.string().min(1)]),
-  /** DynamoDB's LastEvaluatedKey of a work-order page (table or status index). */
-  dynamoWorkOrder: z.looseObject({ id: z.string().min(1) }),
 } as const;
 
 /** `rows` of length `limit + 1` → the page and a cursor built from its last item. */

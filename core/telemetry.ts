@@ -1,5 +1,6 @@
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import { z } from 'zod';
+import type { TelemetryRecord } from './ports/telemetry-store';
 import { splitRuleEnvelope } from './rules';
 
 /**
@@ -29,6 +30,27 @@ export const TELEMETRY_LIMITS = {
 export const DEVICE_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export const SITE_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 export const MEASURE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
+/**
+ * Why a store refuses a record outright (what Timestream refuses as invalid), or undefined. Every
+ * TelemetryStore adapter applies it, so each refuses the same records with the same reasons.
+ */
+export function invalidRecordReason(r: TelemetryRecord): string | undefined {
+  if (!DEVICE_ID_PATTERN.test(r.deviceId)) return 'deviceId must match [A-Za-z0-9_-]{1,128}';
+  if (!SITE_PATTERN.test(r.site)) return 'site must match [a-z0-9][a-z0-9-]{0,63}';
+  if (!Number.isSafeInteger(r.time) || r.time <= 0) return 'time must be positive epoch milliseconds';
+  if (!Number.isSafeInteger(r.seq) || r.seq < 0) return 'seq must be a non-negative integer';
+  const names = Object.keys(r.measures);
+  if (names.length === 0) return 'a record needs at least one measure';
+  for (const name of names) {
+    if (!MEASURE_NAME_PATTERN.test(name)) return `measure name "${name}" must match [a-z][a-z0-9_]{0,63}`;
+    const v = r.measures[name]!;
+    if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > TELEMETRY_LIMITS.maxAbsValue) {
+      return `measure "${name}" must be a finite number within ±${TELEMETRY_LIMITS.maxAbsValue}`;
+    }
+  }
+  return undefined;
+}
+
 /** A year-2001 floor catches seconds sent where milliseconds are expected. */
 const MIN_EPOCH_MS = 978_307_200_000;
 

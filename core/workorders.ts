@@ -105,12 +105,6 @@ export class InvalidTransition extends Error {
   }
 }
 
-export class InvalidCursor extends Error {
-  constructor() {
-    super('invalid pagination cursor');
-  }
-}
-
 /** The idempotency key: one order per device and anomaly window. */
 export function workOrderId(deviceId: string, window: AnomalyWindow): string {
   return `wo-${deviceId}-${window.start}`;
@@ -156,6 +150,14 @@ export function newWorkOrder(input: OpenWorkOrder, at: number): WorkOrder {
     openedAt: at,
     updatedAt: at,
   });
+}
+
+/** The listing order of every adapter: newest first, the higher id first among orders opened together. */
+export function newestFirst(
+  a: Pick<WorkOrder, 'openedAt' | 'id'>,
+  b: Pick<WorkOrder, 'openedAt' | 'id'>,
+): number {
+  return b.openedAt - a.openedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 }
 
 export function pageSize(limit: number | undefined): number {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AnomalyEvent } from '../core/events';
-import { quarantineItem, type TelemetryRecord } from '../core/ports';
+import { quarantineItem } from '../core/ports';
 import { composeQueryStore } from '../core/query/model';
 import { Fleet, type FleetSummary } from '../device/simulator/fleet';
 import type { FaultRecord, ScenarioInput } from '../device/simulator/scenario';
@@ -13,7 +13,7 @@ import { FlowControl } from './flow-control';
 import { PipelineGroup } from './pipeline-host';
 import { LocalRulesEngine } from './rules-engine';
 import { localScenario } from './scenario';
-import { type LocalStore, openLocalStore } from './store';
+import { type LocalStore, openLocalStore, SqliteHistoryReader } from './store';
 import type { StoreFault } from './store-faults';
 import { StreamLog } from './stream-log';
 import { startWebServer, type WebServer } from './web/server';
@@ -164,6 +164,8 @@ class Teardown {
         .catch(() => {});
   }
 }
+/** Most readings one retraining reads from the local store (the evaluation rows' cap in AWS is the same). */
+const MAX_TRAINING_READINGS = 200_000;
 
 /**
  * The whole platform on one machine: embedded broker (or an external one) → the stack's rules
@@ -230,11 +232,14 @@ export class LocalRuntime {
           : await embeddedBroker({ port: options.mqttPort ?? 1883 }),
         (b) => b.close(),
       );
+
+      const history = new SqliteHistoryReader(store.db);
       const workflows = createLocalWorkflows({
         db: store.db,
         publish: (topic, payload) => bus.publish(topic, payload),
-        history: { recent: async (id, since, until) => readHistory(store, id, since, until) },
-        readings: async (since, until) => readHistory(store, undefined, since, until),
+        history,
+        readings: (since, until) => history.range(since, until, MAX_TRAINING_READINGS),
+        predictions: store.events,
       });
 
       // The rules, the stream, the stream processor, the store's writes, the stream path's own
@@ -552,31 +557,4 @@ function intake(p: IntakeParts): BusIntake {
         );
     },
   };
-}
-
-function readHistory(
-  store: LocalStore,
-  deviceId: string | undefined,
-  since: number,
-  until: number,
-): TelemetryRecord[] {
-  const rows = store.db
-    .prepare(
-      `SELECT device_id, site, time, seq, measures FROM readings
-       WHERE time >= ? AND time < ? ${deviceId ? 'AND device_id = ?' : ''} ORDER BY time LIMIT 200000`,
-    )
-    .all(...(deviceId ? [since, until, deviceId] : [since, until])) as {
-    device_id: string;
-    site: string;
-    time: number;
-    seq: number;
-    measures: string;
-  }[];
-  return rows.map((r) => ({
-    deviceId: r.device_id,
-    site: r.site,
-    time: r.time,
-    seq: r.seq,
-    measures: JSON.parse(r.measures),
-  }));
 }

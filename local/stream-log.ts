@@ -164,7 +164,10 @@ export class StreamLog {
   }
 
   private schedule(): void {
-    if (this.staged.length >= MAX_GROUP) return this.flush();
+    if (this.staged.length >= MAX_GROUP) {
+      this.flush();
+      return;
+    }
     if (this.scheduled) return;
     this.scheduled = true;
     setTimeout(() => this.flush(), GROUP_MS);

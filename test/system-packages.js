@@ -8,6 +8,7 @@ const { existsSync } = require('node:fs');
 const PROGRAMS = [
   { path: process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto', pkg: 'mosquitto', why: 'MQTT broker tests' },
   { path: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium', pkg: 'chromium', why: 'dashboard browser test' },
+  { path: process.env.INFLUXD_BIN ?? '/usr/bin/influxd', pkg: 'influxdb', why: 'InfluxDB adapter tests' },
 ];
 
 module.exports = async () => {

@@ -1,22 +1,19 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  ScanCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { CursorKeys, decodeCursor, encodeCursor } from '../../core/cursor';
 import type { ListWorkOrders, WorkOrderPage, WorkOrderStore } from '../../core/ports';
 import {
   applyStatusChange,
+  newestFirst,
   newWorkOrder,
   type OpenWorkOrder,
   pageSize,
   type StatusChange,
+  WORK_ORDER_STATUSES,
   type WorkOrder,
   WorkOrderNotFound,
   WorkOrderSchema,
+  type WorkOrderStatus,
 } from '../../core/workorders';
 
 /** The status index: partition `status`, sort `openedAt`, so a status lists newest first. */
@@ -62,29 +59,59 @@ export class DynamoDbWorkOrderStore implements WorkOrderStore {
     return res.Item ? WorkOrderSchema.parse(res.Item) : undefined;
   }
 
-  /** With a status: newest first from the status index. Without: a table scan, unordered. */
+  /**
+   * Newest first (opening time, then id), from the status index: one status's partition, or
+   * every status's merged. The cursor is the last order's (openedAt, id), as in every adapter.
+   */
   async list(query: ListWorkOrders = {}): Promise<WorkOrderPage> {
     const limit = pageSize(query.limit);
-    const ExclusiveStartKey =
-      query.cursor === undefined ? undefined : decodeCursor(query.cursor, CursorKeys.dynamoWorkOrder);
-    const res = query.status
-      ? await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: STATUS_INDEX,
-            KeyConditionExpression: '#s = :s',
-            ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: { ':s': query.status },
-            ScanIndexForward: false,
-            Limit: limit,
-            ExclusiveStartKey,
-          }),
-        )
-      : await this.client.send(
-          new ScanCommand({ TableName: this.tableName, Limit: limit, ExclusiveStartKey }),
-        );
-    const items = (res.Items ?? []).map((i) => WorkOrderSchema.parse(i));
-    return res.LastEvaluatedKey ? { items, cursor: encodeCursor(res.LastEvaluatedKey) } : { items };
+    const [openedAt, id] = query.cursor === undefined ? [] : decodeCursor(query.cursor, CursorKeys.workOrder);
+    const after = openedAt === undefined || id === undefined ? undefined : { openedAt, id };
+    const statuses = query.status ? [query.status] : WORK_ORDER_STATUSES;
+    const candidates = (await Promise.all(statuses.map((s) => this.newestOf(s, limit + 1, after))))
+      .flat()
+      .sort(newestFirst);
+    const items = candidates.slice(0, limit);
+    const last = items[items.length - 1];
+    return candidates.length > limit && last
+      ? { items, cursor: encodeCursor([last.openedAt, last.id]) }
+      : { items };
+  }
+
+  /**
+   * At least `count` orders of one status below the cursor (all there are, if fewer), read newest
+   * first from the index. The index orders by openedAt alone, so reading goes on while orders
+   * still share the openedAt of the `count`-th: any of them may come first by id.
+   */
+  private async newestOf(
+    status: WorkOrderStatus,
+    count: number,
+    after: { openedAt: number; id: string } | undefined,
+  ): Promise<WorkOrder[]> {
+    const out: WorkOrder[] = [];
+    let lastRead = Number.POSITIVE_INFINITY;
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const res = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: STATUS_INDEX,
+          KeyConditionExpression: after ? '#s = :s AND openedAt <= :t' : '#s = :s',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':s': status, ...(after ? { ':t': after.openedAt } : {}) },
+          ScanIndexForward: false,
+          Limit: count,
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of res.Items ?? []) {
+        const order = WorkOrderSchema.parse(item);
+        lastRead = order.openedAt;
+        if (!after || newestFirst(after, order) < 0) out.push(order);
+      }
+      ExclusiveStartKey = res.LastEvaluatedKey;
+    } while (ExclusiveStartKey && (out.length < count || lastRead === out[count - 1]!.openedAt));
+    return out;
   }
 
   async updateStatus(id: string, change: StatusChange): Promise<WorkOrder> {

@@ -25,6 +25,24 @@ export const EnvParts = {
   workOrdersTable: { WORK_ORDERS_TABLE: name },
   quarantineBucket: { QUARANTINE_BUCKET: name },
   modelBucket: { MODEL_BUCKET: name },
+  /**
+   * The InfluxDB hot store (Timestream for InfluxDB): where it is and how to talk to it. The
+   * credentials are never here, only the Secrets Manager secret that holds them
+   * (`lambda/shared/influxdb/from-env.ts` reads it; docs/storage.md).
+   */
+  influxdb: {
+    /** e.g. `https://<endpoint>:8086` (InfluxDB 2) or `:8181` (InfluxDB 3). */
+    INFLUXDB_URL: z.url({ protocol: /^https?$/ }),
+    /** The database (InfluxDB 1.x, 3) or the bucket's database mapping (InfluxDB 2). */
+    INFLUXDB_DATABASE: z.string().min(1).max(256),
+    /** Secret holding `{"token": …}`, `{"username": …, "password": …}` or the bare token; none without authentication. */
+    INFLUXDB_SECRET_ARN: z.string().startsWith('arn:').optional(),
+    /** Deadline of one request: short enough that the retries fit in a Lambda invocation. */
+    INFLUXDB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+    INFLUXDB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+    /** Lines per write request (InfluxData advises 5,000). */
+    INFLUXDB_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(5000),
+  },
   /** Starting the anomaly-response workflow with its acknowledgement policy. */
   anomalyResponse: {
     ANOMALY_RESPONSE_ARN: z.string().startsWith('arn:'),

@@ -1,11 +1,5 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ObjectStore } from '../../core/ports';
-
-export function parseS3Uri(uri: string): { Bucket: string; Key: string } {
-  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  if (!m) throw new Error(`not an s3://bucket/key URI: ${uri}`);
-  return { Bucket: m[1]!, Key: m[2]! };
-}
+import { type ObjectStore, parseS3Uri } from '../../core/ports';
 
 /** The ObjectStore port on S3 (buckets encrypt with their default KMS key). */
 export class S3ObjectStore implements ObjectStore {

@@ -1,9 +1,6 @@
 import { type Datum, QueryCommand, type TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { FEATURE_WINDOW_MS, type WindowFeatures } from '../../core/ml/predictive';
-import type { HistoryReader, TelemetryRecord } from '../../core/ports';
-
-/** Most readings one enrichment reads (newest first): an hour of a fast device is plenty. */
-export const MAX_HISTORY_ROWS = 2000;
+import { type HistoryReader, MAX_RECENT_READINGS, type TelemetryRecord } from '../../core/ports';
 
 const DEVICE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -16,6 +13,9 @@ export function parseTimestreamTime(text: string): number {
 
 /** Recent readings of one device from the telemetry table (multi-measure records). */
 export class TimestreamHistoryReader implements HistoryReader {
+  /** Set once the table has a deviceId column (a table no reading was written to has none). */
+  private tableHasReadings = false;
+
   constructor(
     private readonly client: TimestreamQueryClient,
     private readonly databaseName: string,
@@ -25,10 +25,11 @@ export class TimestreamHistoryReader implements HistoryReader {
   async recent(deviceId: string, sinceMs: number, untilMs: number): Promise<TelemetryRecord[]> {
     // The id is checked against the contract's alphabet before it goes into the query text.
     if (!DEVICE_ID.test(deviceId)) throw new Error(`invalid device id: ${deviceId}`);
+    if (!(await this.hasReadings())) return [];
     const sql =
       `SELECT * FROM "${this.databaseName}"."${this.tableName}" WHERE deviceId = '${deviceId}' ` +
-      `AND time BETWEEN from_milliseconds(${Math.floor(sinceMs)}) AND from_milliseconds(${Math.floor(untilMs)}) ` +
-      `ORDER BY time DESC LIMIT ${MAX_HISTORY_ROWS}`;
+      `AND time >= from_milliseconds(${Math.floor(sinceMs)}) AND time < from_milliseconds(${Math.floor(untilMs)}) ` +
+      `ORDER BY time DESC LIMIT ${MAX_RECENT_READINGS}`;
     return (await this.query(sql)).reverse();
   }
 
@@ -39,6 +40,19 @@ export class TimestreamHistoryReader implements HistoryReader {
       `WHERE time >= from_milliseconds(${Math.floor(sinceMs)}) AND time < from_milliseconds(${Math.floor(untilMs)}) ` +
       `ORDER BY time ASC LIMIT ${Math.floor(maxRows)}`;
     return this.query(sql);
+  }
+
+  /**
+   * Timestream refuses SQL naming a column it has never stored, so until the first reading the
+   * table is described rather than queried (an anomaly may be enriched before any telemetry).
+   */
+  private async hasReadings(): Promise<boolean> {
+    if (this.tableHasReadings) return true;
+    const res = await this.client.send(
+      new QueryCommand({ QueryString: `DESCRIBE "${this.databaseName}"."${this.tableName}"` }),
+    );
+    this.tableHasReadings = (res.Rows ?? []).some((r) => r.Data?.[0]?.ScalarValue === 'deviceId');
+    return this.tableHasReadings;
   }
 
   private async query(sql: string): Promise<TelemetryRecord[]> {

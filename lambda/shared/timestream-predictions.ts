@@ -1,10 +1,13 @@
-import type { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
-import { type _Record, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
-import type { PredictionEvent } from '../../core/ml/predictive';
-import type { PredictionStore } from '../../core/ports';
-import { chunk, MAX_RECORDS_PER_WRITE } from './timestream-store';
+import type { _Record, TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
+import { type PredictionEvent, PredictionEventSchema } from '../../core/ml/predictive';
+import { checkEach, type PredictionStore } from '../../core/ports';
+import { writeEvents } from './timestream-events';
 
-/** A failure prediction as one record of the `events` table, beside the anomalies (measure `prediction`). */
+/**
+ * A failure prediction as one record of the `events` table, beside the anomalies: measure
+ * `prediction`, attributes `probability` and `horizonMs` (the names the query API and the
+ * QuickSight dataset read, core/query/model.ts).
+ */
 export function toPredictionRecord(p: PredictionEvent): _Record {
   return {
     Dimensions: [
@@ -16,7 +19,7 @@ export function toPredictionRecord(p: PredictionEvent): _Record {
     MeasureValueType: 'MULTI',
     MeasureValues: [
       { Name: 'probability', Value: String(p.probability), Type: 'DOUBLE' },
-      { Name: 'horizon_ms', Value: String(p.horizonMs), Type: 'BIGINT' },
+      { Name: 'horizonMs', Value: String(p.horizonMs), Type: 'BIGINT' },
     ],
     Time: String(p.ts),
     TimeUnit: 'MILLISECONDS',
@@ -31,14 +34,7 @@ export class TimestreamPredictionStore implements PredictionStore {
   ) {}
 
   async putPredictions(events: readonly PredictionEvent[]): Promise<void> {
-    for (const part of chunk(events, MAX_RECORDS_PER_WRITE)) {
-      await this.client.send(
-        new WriteRecordsCommand({
-          DatabaseName: this.databaseName,
-          TableName: this.tableName,
-          Records: part.map(toPredictionRecord),
-        }),
-      );
-    }
+    const valid = checkEach(events, PredictionEventSchema, 'prediction');
+    await writeEvents(this.client, this.databaseName, this.tableName, valid.map(toPredictionRecord));
   }
 }

@@ -80,6 +80,11 @@ const BIN: Readonly<Record<Exclude<Resolution, 'raw'>, string>> = {
 
 /** Columns of a telemetry row that are not measures. */
 const NON_MEASURES = new Set(['deviceId', 'site', 'measure_name', 'time', 'seq', 'first_time']);
+const NUMERIC = new Set(['double', 'bigint']);
+/** The columns each kind of query names; until a record carrying them was written, the answer is empty. */
+const TELEMETRY_COLUMNS = ['deviceId', 'site'];
+const ANOMALY_COLUMNS = ['deviceId', 'site', 'source', 'score', 'severity', 'measures'];
+const PREDICTION_COLUMNS = ['deviceId', 'site', 'source', 'probability', 'horizonMs'];
 
 type Row = Record<string, string | null>;
 
@@ -120,6 +125,8 @@ export class TimestreamQueryStore implements TimeSeriesQueries {
   private readonly clock: () => number;
   private readonly policy: HealthPolicy;
   private readonly lookbackMs: number;
+  /** Columns each table is known to have: once written, a column stays, so a yes is kept. */
+  private readonly known = new Map<string, Map<string, string>>();
 
   constructor(private readonly opts: TimestreamQueryOptions) {
     this.telemetryFrom = sql.table(opts.databaseName, opts.telemetryTable ?? 'telemetry');
@@ -152,8 +159,30 @@ export class TimestreamQueryStore implements TimeSeriesQueries {
     return { rows, columns };
   }
 
+  /**
+   * The table's columns and their types, or only those asked for when the table has them all.
+   * Timestream has a column only once a record carrying it was written, and refuses SQL naming
+   * any other: an empty table (or events before the first anomaly) must answer empty results,
+   * not fail (https://docs.aws.amazon.com/timestream/latest/developerguide/supported-sql-constructs.DESCRIBE.html).
+   */
+  private async columnsOf(from: string): Promise<Map<string, string>> {
+    const { rows, columns } = await this.run(`DESCRIBE ${from}`);
+    const [name, type] = columns;
+    const found = new Map(rows.map((r) => [r[name!] ?? '', (r[type!] ?? '').toLowerCase()]));
+    this.known.set(from, found);
+    return found;
+  }
+
+  private async has(from: string, needed: readonly string[]): Promise<boolean> {
+    const cached = this.known.get(from);
+    if (cached && needed.every((c) => cached.has(c))) return true;
+    const found = await this.columnsOf(from);
+    return needed.every((c) => found.has(c));
+  }
+
   async listDevices(page: PageRequest): Promise<Page<DeviceSummary>> {
     const after = page.cursor ? decodeCursor(page.cursor, CursorKeys.device).d : undefined;
+    if (!(await this.has(this.telemetryFrom, TELEMETRY_COLUMNS))) return { items: [] };
     const now = this.clock();
     const latest = await this.latestReadings(
       page.limit + 1,
@@ -168,16 +197,21 @@ export class TimestreamQueryStore implements TimeSeriesQueries {
   }
 
   async getDevice(deviceId: string): Promise<DeviceDetail | undefined> {
-    const [latest] = await this.latestReadings(1, `AND deviceId = ${sql.deviceId(deviceId)}`);
+    const device = sql.deviceId(deviceId);
+    if (!(await this.has(this.telemetryFrom, TELEMETRY_COLUMNS))) return undefined;
+    const [latest] = await this.latestReadings(1, `AND deviceId = ${device}`);
     if (!latest) return undefined;
     const now = this.clock();
+    const anomaliesKept = await this.has(this.eventsFrom, ANOMALY_COLUMNS);
     const [stats, counts, prediction] = await Promise.all([
       this.anomalyStats([deviceId], now),
-      this.run(
-        `SELECT severity, count(*) AS n FROM ${this.eventsFrom} WHERE measure_name = 'anomaly' ` +
-          `AND deviceId = ${sql.deviceId(deviceId)} AND time >= ${sql.time(now - this.policy.recentWindowMs)} ` +
-          'GROUP BY severity',
-      ),
+      anomaliesKept
+        ? this.run(
+            `SELECT severity, count(*) AS n FROM ${this.eventsFrom} WHERE measure_name = 'anomaly' ` +
+              `AND deviceId = ${device} AND time >= ${sql.time(now - this.policy.recentWindowMs)} ` +
+              'GROUP BY severity',
+          )
+        : { rows: [] },
       this.predictions({ deviceId, from: now - this.lookbackMs, to: now + 1, limit: 1 }),
     ]);
     const recentAnomalies = { info: 0, warning: 0, critical: 0 };
@@ -195,21 +229,25 @@ export class TimestreamQueryStore implements TimeSeriesQueries {
   async telemetry(q: TelemetryQuery): Promise<Page<TelemetryPoint>> {
     const device = sql.deviceId(q.deviceId);
     const after = q.cursor ? decodeCursor(q.cursor, CursorKeys.telemetry) : undefined;
-    // The table's measure columns: SELECT * reports every attribute column of the table.
-    const probe = await this.run(
-      `SELECT * FROM ${this.telemetryFrom} WHERE deviceId = ${device} AND time >= ${sql.time(q.from)} ` +
-        `AND time < ${sql.time(q.to)} ORDER BY time DESC LIMIT 1`,
-    );
-    const [newest] = probe.rows;
-    if (!newest) return { items: [] };
-    const known = probe.columns.filter((c) => !NON_MEASURES.has(c));
-    const measures = q.measure
-      ? known.filter((m) => m === q.measure)
-      : known.filter((m) => newest[m] !== null).sort();
-    if (measures.length === 0) return { items: [] };
     const range =
       `deviceId = ${device} AND measure_name = ${sql.text(MULTI_MEASURE_NAME)} ` +
       `AND time >= ${sql.time(q.from)} AND time < ${sql.time(q.to)}`;
+    // Measures are the table's numeric attribute columns (described each time: a new one may
+    // have come); which of them the device has in the range is counted, so a measure its
+    // newest reading lacks is still rolled up.
+    const columns = await this.columnsOf(this.telemetryFrom);
+    if (!TELEMETRY_COLUMNS.every((c) => columns.has(c))) return { items: [] };
+    const candidates = [...columns]
+      .filter(([c, type]) => !NON_MEASURES.has(c) && MEASURE_NAME_PATTERN.test(c) && NUMERIC.has(type))
+      .map(([c]) => c)
+      .filter((c) => q.measure === undefined || c === q.measure);
+    if (candidates.length === 0) return { items: [] };
+    const present = await this.run(
+      `SELECT ${candidates.map((m) => `count(${sql.column(m)}) AS ${sql.column(m)}`).join(', ')} ` +
+        `FROM ${this.telemetryFrom} WHERE ${range}`,
+    );
+    const measures = candidates.filter((m) => Number(present.rows[0]?.[m] ?? 0) > 0).sort();
+    if (measures.length === 0) return { items: [] };
     const parts = measures.map((m) => {
       const col = sql.column(m);
       if (q.resolution === 'raw') {
@@ -241,9 +279,10 @@ export class TimestreamQueryStore implements TimeSeriesQueries {
       ...(q.severities?.length ? [`severity IN (${q.severities.map(sql.severity).join(', ')})`] : []),
       ...(q.deviceId ? [`deviceId = ${sql.deviceId(q.deviceId)}`] : []),
     ];
-    const { rows } = await this.run(
-      this.eventPageQuery('deviceId, site, source, time, score, severity, measures', filters, q),
-    );
+    // Built (and every value checked) before anything is sent.
+    const query = this.eventPageQuery('deviceId, site, source, time, score, severity, measures', filters, q);
+    if (!(await this.has(this.eventsFrom, ANOMALY_COLUMNS))) return { items: [] };
+    const { rows } = await this.run(query);
     const events = rows.map(
       (r): AnomalyEvent => ({
         schema: 'aiot.event/1',
@@ -265,9 +304,9 @@ export class TimestreamQueryStore implements TimeSeriesQueries {
       "measure_name = 'prediction'",
       ...(q.deviceId ? [`deviceId = ${sql.deviceId(q.deviceId)}`] : []),
     ];
-    const { rows } = await this.run(
-      this.eventPageQuery('deviceId, site, source, time, probability, horizonMs', filters, q),
-    );
+    const query = this.eventPageQuery('deviceId, site, source, time, probability, horizonMs', filters, q);
+    if (!(await this.has(this.eventsFrom, PREDICTION_COLUMNS))) return { items: [] };
+    const { rows } = await this.run(query);
     const items = rows.map(
       (r): Prediction => ({
         deviceId: r.deviceId!,
@@ -329,7 +368,7 @@ export class TimestreamQueryStore implements TimeSeriesQueries {
   /** Per device: its last anomaly and the worst severity within the recent window. */
   private async anomalyStats(deviceIds: string[], now: number): Promise<Map<string, AnomalyStats>> {
     const stats = new Map<string, AnomalyStats>();
-    if (deviceIds.length === 0) return stats;
+    if (deviceIds.length === 0 || !(await this.has(this.eventsFrom, ANOMALY_COLUMNS))) return stats;
     const { rows } = await this.run(
       `SELECT deviceId, max(time) AS last_time, max_by(severity, time) AS last_severity, max_by(score, time) AS last_score, ` +
         `max(CASE WHEN time >= ${sql.time(now - this.policy.recentWindowMs)} THEN ${SEVERITY_RANK_SQL} END) AS recent_rank ` +

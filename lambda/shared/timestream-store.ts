@@ -12,6 +12,7 @@ import type {
   TelemetryStore,
   WriteResult,
 } from '../../core/ports';
+import { invalidRecordReason } from '../../core/telemetry';
 
 /** Timestream's own limit on records per WriteRecords call. */
 export const MAX_RECORDS_PER_WRITE = 100;
@@ -56,13 +57,16 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 function classify(reason: string, existingVersion: number | undefined): RejectionKind {
-  if (existingVersion !== undefined) return 'conflict';
+  // Timestream sets ExistingVersion only when the stored version is higher than the one sent;
+  // with equal versions (ours are always the default, 1) the reason alone says "already exists".
+  if (existingVersion !== undefined || /already exists|existing version/i.test(reason)) return 'conflict';
   if (/retention|older than|newer than|out of range|timestamp/i.test(reason)) return 'out-of-retention';
   return 'invalid';
 }
 
 /**
- * The TelemetryStore port on Timestream for LiveAnalytics. An identical duplicate is accepted
+ * The TelemetryStore port on Timestream for LiveAnalytics. An invalid record is refused before
+ * the call (the port's rule, as every adapter applies it); an identical duplicate is accepted
  * by Timestream itself (idempotent write); a record it refuses (outside retention, invalid, or
  * conflicting with a stored version) comes back as rejected while the rest of the chunk is
  * written; throttling is retried with exponential backoff and then thrown.
@@ -83,12 +87,20 @@ export class TimestreamTelemetryStore implements TelemetryStore {
   async write(records: readonly TelemetryRecord[]): Promise<WriteResult> {
     let written = 0;
     const rejected: RejectedRecord[] = [];
-    for (const [n, part] of chunk(records, MAX_RECORDS_PER_WRITE).entries()) {
-      const offset = n * MAX_RECORDS_PER_WRITE;
-      const refused = await this.writeChunk(part.map(toTimestreamRecord));
-      for (const r of refused) rejected.push({ ...r, index: r.index + offset });
+    // Invalid records never reach Timestream (it would store a malformed device id, or refuse the
+    // whole call over a NaN); each keeps its index in the caller's batch.
+    const valid: number[] = [];
+    records.forEach((r, index) => {
+      const reason = invalidRecordReason(r);
+      if (reason) rejected.push({ index, kind: 'invalid', reason });
+      else valid.push(index);
+    });
+    for (const part of chunk(valid, MAX_RECORDS_PER_WRITE)) {
+      const refused = await this.writeChunk(part.map((i) => toTimestreamRecord(records[i]!)));
+      for (const r of refused) rejected.push({ ...r, index: part[r.index]! });
       written += part.length - refused.length;
     }
+    rejected.sort((a, b) => a.index - b.index);
     return { written, rejected };
   }
 

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
 /**
  * A port nobody listens on right now, below the kernel's ephemeral range: the kernel never hands
@@ -19,6 +19,14 @@ export async function freePort(): Promise<number> {
     if (await bindable(port)) return port;
   }
   throw new Error(`no free port found between ${low} and ${high}`);
+}
+
+/** Starts a server on a port of the kernel's choosing on 127.0.0.1; resolves with the port. */
+export function listenOnLoopback(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+  });
 }
 
 function bindable(port: number): Promise<boolean> {
@@ -89,14 +97,16 @@ export class OutageProxy {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
-  start(port = 0): Promise<void> {
-    return new Promise((resolve, reject) => {
+  async start(port = 0): Promise<void> {
+    if (port === 0) {
+      this.port = await listenOnLoopback(this.server);
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => {
-        this.port = (this.server.address() as { port: number }).port;
-        resolve();
-      });
+      this.server.listen(port, '127.0.0.1', () => resolve());
     });
+    this.port = port;
   }
 
   /** From now on the broker is unreachable through the relay. */

@@ -1,12 +1,15 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { type AnomalyEvent, AnomalyEventSchema } from '../../core/events';
-import type { EventStore } from '../../core/ports';
-import { type Prediction, PredictionSchema } from '../../core/query/model';
-import { formatIssues } from '../../core/telemetry';
+import { type PredictionEvent, PredictionEventSchema } from '../../core/ml/predictive';
+import { checkEach, type EventStore, type PredictionStore } from '../../core/ports';
 
-/** Where predictions of the maintenance model are kept (beside the anomalies, as in Timestream). */
-export interface PredictionStore {
-  putPredictions(predictions: readonly Prediction[]): Promise<void>;
+interface PredictionRow {
+  readonly deviceId: string;
+  readonly site: string;
+  readonly ts: number;
+  readonly probability: number;
+  readonly horizonMs: number;
+  readonly source: string;
 }
 
 /**
@@ -18,7 +21,7 @@ export class SqliteEventStore implements EventStore, PredictionStore {
   private readonly insertAnomaly: Statement;
   private readonly insertPrediction: Statement;
   private readonly anomalyBatch: (events: readonly AnomalyEvent[]) => void;
-  private readonly predictionBatch: (predictions: readonly Prediction[]) => void;
+  private readonly predictionBatch: (predictions: readonly PredictionRow[]) => void;
 
   constructor(db: Database) {
     this.insertAnomaly = db.prepare(
@@ -42,28 +45,28 @@ export class SqliteEventStore implements EventStore, PredictionStore {
         });
       }
     });
-    this.predictionBatch = db.transaction((predictions: readonly Prediction[]) => {
+    this.predictionBatch = db.transaction((predictions: readonly PredictionRow[]) => {
       for (const p of predictions) this.insertPrediction.run(p);
     });
   }
 
   async putAnomalies(events: readonly AnomalyEvent[]): Promise<void> {
-    this.anomalyBatch(events.map((e, i) => checked(AnomalyEventSchema, e, `anomaly ${i}`)));
+    this.anomalyBatch(checkEach(events, AnomalyEventSchema, 'anomaly'));
   }
 
-  async putPredictions(predictions: readonly Prediction[]): Promise<void> {
-    this.predictionBatch(predictions.map((p, i) => checked(PredictionSchema, p, `prediction ${i}`)));
+  /** The model that made a prediction is its source (cut to 64 characters, as in Timestream). */
+  async putPredictions(predictions: readonly PredictionEvent[]): Promise<void> {
+    this.predictionBatch(
+      checkEach(predictions, PredictionEventSchema, 'prediction').map((e) => {
+        return {
+          deviceId: e.deviceId,
+          site: e.site,
+          ts: e.ts,
+          probability: e.probability,
+          horizonMs: e.horizonMs,
+          source: e.model.slice(0, 64),
+        };
+      }),
+    );
   }
-}
-
-function checked<T>(
-  schema: {
-    safeParse(v: unknown): { success: true; data: T } | { success: false; error: import('zod').ZodError };
-  },
-  value: unknown,
-  what: string,
-): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new TypeError(`${what} is invalid: ${formatIssues(parsed.error)}`);
-  return parsed.data;
 }

@@ -8,7 +8,8 @@ import { SqliteQueryStore } from './query';
 import { migrate } from './schema';
 import { SqliteTelemetryStore } from './telemetry';
 
-export { type PredictionStore, SqliteEventStore } from './events';
+export { SqliteEventStore } from './events';
+export { SqliteHistoryReader } from './history';
 export { SqliteQuarantine, type StoredQuarantineItem } from './quarantine';
 export { SqliteQueryStore } from './query';
 export { SqliteTelemetryStore } from './telemetry';

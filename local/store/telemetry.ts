@@ -1,35 +1,12 @@
 import type { Database, Statement, Transaction } from 'better-sqlite3';
 import type { RejectedRecord, TelemetryRecord, TelemetryStore, WriteResult } from '../../core/ports';
-import {
-  DEVICE_ID_PATTERN,
-  MEASURE_NAME_PATTERN,
-  SITE_PATTERN,
-  TELEMETRY_LIMITS,
-} from '../../core/telemetry';
+import { invalidRecordReason } from '../../core/telemetry';
 
 /** Measures as JSON with sorted keys, so equal readings compare equal as text. */
 export function canonicalMeasures(measures: Readonly<Record<string, number>>): string {
   const sorted: Record<string, number> = {};
   for (const k of Object.keys(measures).sort()) sorted[k] = measures[k]!;
   return JSON.stringify(sorted);
-}
-
-/** Why the store refuses a record outright (what Timestream would refuse as invalid), or undefined. */
-export function invalidReason(r: TelemetryRecord): string | undefined {
-  if (!DEVICE_ID_PATTERN.test(r.deviceId)) return 'deviceId must match [A-Za-z0-9_-]{1,128}';
-  if (!SITE_PATTERN.test(r.site)) return 'site must match [a-z0-9][a-z0-9-]{0,63}';
-  if (!Number.isSafeInteger(r.time) || r.time <= 0) return 'time must be positive epoch milliseconds';
-  if (!Number.isSafeInteger(r.seq) || r.seq < 0) return 'seq must be a non-negative integer';
-  const names = Object.keys(r.measures);
-  if (names.length === 0) return 'a record needs at least one measure';
-  for (const name of names) {
-    if (!MEASURE_NAME_PATTERN.test(name)) return `measure name "${name}" must match [a-z][a-z0-9_]{0,63}`;
-    const v = r.measures[name]!;
-    if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > TELEMETRY_LIMITS.maxAbsValue) {
-      return `measure "${name}" must be a finite number within ±${TELEMETRY_LIMITS.maxAbsValue}`;
-    }
-  }
-  return undefined;
 }
 
 interface StoredReading {
@@ -95,7 +72,7 @@ export class SqliteTelemetryStore implements TelemetryStore {
     >();
     for (let index = 0; index < records.length; index++) {
       const r = records[index]!;
-      const invalid = invalidReason(r);
+      const invalid = invalidRecordReason(r);
       if (invalid) {
         rejected.push({ index, kind: 'invalid', reason: invalid });
         continue;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { createDetector, type DetectorState, restoreDetector } from '../../core/detector';
 import { detectorScores, EvalManifestSchema, parseCsv } from '../../core/ml/evaluate';
 import { TRAINING_MEASURES } from '../../core/ml/features';
-import type { ObjectStore } from '../../core/ports';
+import { type ObjectStore, parseS3Uri } from '../../core/ports';
 import { transformOutputUri } from '../../core/workflows/retraining';
 
 /**
@@ -283,9 +283,11 @@ function named(name: string, message: string): Error {
 export class MemoryObjectStore implements ObjectStore {
   readonly objects = new Map<string, string>();
   async get(uri: string) {
+    parseS3Uri(uri);
     return this.objects.get(uri);
   }
   async put(uri: string, body: string) {
+    parseS3Uri(uri);
     this.objects.set(uri, body);
   }
 }

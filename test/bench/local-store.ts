@@ -13,6 +13,7 @@ import { Command } from 'commander';
 import type { TelemetryRecord } from '../../core/ports';
 import { openLocalStore } from '../../local/store';
 import { StreamLog } from '../../local/stream-log';
+import { printLatency } from './latency';
 
 const opts = new Command()
   .option('--devices <n>', 'devices', '200')
@@ -54,18 +55,7 @@ async function main(): Promise<void> {
   }
   const writeS = Number(process.hrtime.bigint() - t0) / 1e9;
 
-  const time = async (what: string, fn: () => Promise<unknown>, n = 50) => {
-    const samples: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const t = process.hrtime.bigint();
-      await fn();
-      samples.push(Number(process.hrtime.bigint() - t) / 1e6);
-    }
-    samples.sort((a, b) => a - b);
-    console.log(
-      `  ${what.padEnd(44)} p50 ${samples[n >> 1]!.toFixed(2)} ms  p95 ${samples[Math.floor(n * 0.95)]!.toFixed(2)} ms`,
-    );
-  };
+  const time = printLatency;
   const id = records[0]!.deviceId;
   console.log(
     `local store: ${total} records (${devices} devices × ${perDevice}, 4 measures), batches of ${batch}`,

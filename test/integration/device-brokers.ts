@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, OutageProxy, stopChild, waitForPort } from '../../local/reliability/net';
+import { freePort, listenOnLoopback, OutageProxy, stopChild, waitForPort } from '../../local/reliability/net';
 
 /** A real MQTT broker on loopback that a test can stop and start again on the same port. */
 export interface TestBroker {
@@ -14,7 +14,7 @@ export interface TestBroker {
 }
 
 export const MOSQUITTO = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
-export { freePort, OutageProxy };
+export { freePort, listenOnLoopback, OutageProxy, stopChild };
 
 class ProcessBroker implements TestBroker {
   private child: ChildProcess | undefined;

@@ -1,22 +1,15 @@
-import type { WindowFeatures } from '../../../core/ml/predictive';
-import type { ObjectStore, TelemetryRecord, WorkOrderReader } from '../../../core/ports';
-import { exportTrainingData, groundTruthFrom, labelledOrders } from '../../../core/workflows/retraining';
+import type { WorkOrderReader } from '../../../core/ports';
+import {
+  type ExportDeps,
+  exportTrainingData,
+  groundTruthFrom,
+  labelledOrders,
+} from '../../../core/workflows/retraining';
 
-export interface ExportTrainingDataDeps {
-  readonly objects: ObjectStore;
+/** What the export needs besides the work orders it reads labels from (see core's ExportDeps). */
+export type ExportTrainingDataDeps = Omit<ExportDeps, 'labelledOrders' | 'groundTruth'> & {
   readonly orders: WorkOrderReader;
-  /** Writes the training rows of [since, until) as CSV under the prefix; returns their count. */
-  readonly unloadTraining: (sinceMs: number, untilMs: number, prefixUri: string) => Promise<number>;
-  /** Readings of every device in [since, until), for the evaluation part. */
-  readonly readings: (sinceMs: number, untilMs: number) => Promise<readonly TelemetryRecord[]>;
-  /** Per-device feature windows in [since, until), for the failure predictor. */
-  readonly windows: (sinceMs: number, untilMs: number) => Promise<readonly WindowFeatures[]>;
-  readonly trainingBucket: string;
-  readonly modelBucket: string;
-  readonly defaultWindowDays: number;
-  readonly inferenceMode: 'serverless' | 'instance';
-  readonly namePrefix: string;
-}
+};
 
 /** Task of the retraining workflow: the training rows, and the labelled evaluation set beside them. */
 export function makeHandler(deps: ExportTrainingDataDeps) {

@@ -11,7 +11,7 @@ import {
   type PipelineProgress,
   type PipelineToHost,
 } from '../../../local/pipeline-host';
-import { type LocalStore, openLocalStore } from '../../../local/store';
+import { openLocalStore } from '../../../local/store';
 import type { LoggedMessage } from '../../../local/stream-log';
 
 /**
@@ -41,25 +41,47 @@ const telemetry = (deviceId: string, seq: number, ts: number) =>
     readings: [{ ts, values: { bearing_temp_c: 40 + seq } }],
   });
 
-/** The pipeline in this thread, on `store`, with the clock at {@link T0}. */
-const inProcess = (store: LocalStore, post: (m: PipelineToHost) => void) =>
-  createPipeline({ store, stage: 'local', batchWindowMs: 1, clock: () => T0, post });
+/** The pipeline in this thread on an in-memory store, its clock stopped at T0, what it posts kept (and told to `onPost`). */
+function inProcess(onPost?: (m: PipelineToHost) => void) {
+  const store = openLocalStore(':memory:');
+  const posted: PipelineToHost[] = [];
+  const pipeline = createPipeline({
+    store,
+    stage: 'local',
+    batchWindowMs: 1,
+    clock: () => T0,
+    post: (m) => {
+      posted.push(m);
+      onPost?.(m);
+    },
+  });
+  return { store, posted, pipeline };
+}
+
+/** The sum of the progress reports among what the pipeline posted. */
+function totalProgress(posted: readonly PipelineToHost[]): PipelineProgress {
+  const total = emptyProgress();
+  for (const m of posted) {
+    if (m.type !== 'progress') continue;
+    for (const k of Object.keys(total) as (keyof PipelineProgress)[]) total[k] += m.progress[k];
+  }
+  return total;
+}
 
 describe('createPipeline', () => {
   it('when a reading is older than the contract allows by the injected clock, quarantines it and stores the fresh one', async () => {
-    const store = openLocalStore(':memory:');
-    const posted: PipelineToHost[] = [];
-    const pipeline = inProcess(store, (m) => posted.push(m));
+    const { store, posted, pipeline } = inProcess();
     await pipeline.dispatch(telemetry('dev-0', 0, T0 - 31 * 86_400_000));
     await pipeline.dispatch(telemetry('dev-0', 1, T0 - 1000));
     await pipeline.stop();
 
-    const progress = emptyProgress();
-    for (const m of posted) {
-      if (m.type !== 'progress') continue;
-      for (const k of Object.keys(progress) as (keyof PipelineProgress)[]) progress[k] += m.progress[k];
-    }
-    expect(progress).toMatchObject({ dispatched: 2, put: 2, settled: 2, stored: 1, quarantined: 1 });
+    expect(totalProgress(posted)).toMatchObject({
+      dispatched: 2,
+      put: 2,
+      settled: 2,
+      stored: 1,
+      quarantined: 1,
+    });
     const [kept] = store.quarantine.list({ limit: 10 }).items;
     expect(kept).toMatchObject({ source: 'stream-processor', reason: expect.stringContaining('older than') });
     store.close();
@@ -68,7 +90,17 @@ describe('createPipeline', () => {
 
 describe('createPipeline when the store fails', () => {
   it('when a record keeps failing and the quarantine fails too at first, dead-letters it with the reason once the quarantine takes it, and only then reports it done', async () => {
-    const store = openLocalStore(':memory:');
+    const finished: number[] = [];
+    let finishedOne!: () => void;
+    const done = new Promise<void>((r) => {
+      finishedOne = r;
+    });
+    const { store, pipeline } = inProcess((m) => {
+      if (m.type !== 'progress' || m.done.length === 0) return;
+      finished.push(...m.done);
+      finishedOne();
+    });
+    // The adapters are called through these properties at each write: failing from now on.
     store.telemetry.write = async () => {
       throw new Error('database is locked');
     };
@@ -78,16 +110,6 @@ describe('createPipeline when the store fails', () => {
       if (quarantineFailures-- > 0) throw new Error('database is locked');
       return put(items);
     };
-    const finished: number[] = [];
-    let finishedOne!: () => void;
-    const done = new Promise<void>((r) => {
-      finishedOne = r;
-    });
-    const pipeline = inProcess(store, (m) => {
-      if (m.type !== 'progress' || m.done.length === 0) return;
-      finished.push(...m.done);
-      finishedOne();
-    });
     const m = telemetry('dev-0', 0, T0 - 1000);
     await pipeline.dispatch(m);
     await done;
@@ -104,9 +126,7 @@ describe('createPipeline when the store fails', () => {
 
 describe('createPipeline with a device answering a safe-mode command', () => {
   it('when the answer arrives, the acknowledgement rule hands it to the host with its topic, counted as taken', async () => {
-    const store = openLocalStore(':memory:');
-    const posted: PipelineToHost[] = [];
-    const pipeline = inProcess(store, (m) => posted.push(m));
+    const { store, posted, pipeline } = inProcess();
     const answer = { schema: COMMAND_SCHEMA_VERSION, commandId: 'wo-dev-0-0', status: 'ok', at: T0 };
     await pipeline.dispatch(message('cmd/aiot/plant-1/dev-0/safe-mode/res', answer));
     await pipeline.stop();
@@ -114,8 +134,7 @@ describe('createPipeline with a device answering a safe-mode command', () => {
     expect(posted.filter((m) => m.type === 'command-ack')).toEqual([
       { type: 'command-ack', topic: 'cmd/aiot/plant-1/dev-0/safe-mode/res', payload: answer },
     ]);
-    const stored = posted.reduce((n, m) => n + (m.type === 'progress' ? m.progress.stored : 0), 0);
-    expect(stored).toBe(1);
+    expect(totalProgress(posted).stored).toBe(1);
     store.close();
   });
 });

@@ -3,46 +3,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { InvalidCursor } from '../../../core/cursor';
-import type { AnomalyEvent } from '../../../core/events';
-import type { Page, TelemetryRecord } from '../../../core/ports';
 import { type LocalStore, openLocalStore } from '../../../local/store';
+import { anomaly, drain, reading } from '../../fixtures/time-series';
 
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
 const MIN = 60_000;
-
-function reading(deviceId: string, time: number, measures: Record<string, number>, seq = 1): TelemetryRecord {
-  return { deviceId, site: 'plant-1', time, seq, measures };
-}
-
-function anomaly(
-  deviceId: string,
-  ts: number,
-  severity: AnomalyEvent['severity'],
-  source = 'edge',
-): AnomalyEvent {
-  return {
-    schema: 'aiot.event/1',
-    kind: 'anomaly',
-    deviceId,
-    site: 'plant-1',
-    ts,
-    score: severity === 'critical' ? 0.99 : 0.8,
-    severity,
-    measures: { temp: 90 },
-    source,
-  };
-}
-
-async function drain<T>(fetch: (cursor?: string) => Promise<Page<T>>): Promise<T[]> {
-  const all: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await fetch(cursor);
-    all.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor);
-  return all;
-}
 
 describe('local store', () => {
   let store: LocalStore;
@@ -255,23 +220,6 @@ describe('local store', () => {
         limit: 10,
       });
       expect(pump1.items.map((e) => e.severity)).toEqual(['warning', 'info']);
-    });
-
-    it('when predictions are stored, they are listed newest first per device and shown on the device', async () => {
-      await store.telemetry.write([reading('pump-1', NOW - MIN, { temp: 1 })]);
-      const p = (ts: number, probability: number, deviceId = 'pump-1') => ({
-        deviceId,
-        site: 'plant-1',
-        ts,
-        probability,
-        horizonMs: 86_400_000,
-        source: 'xgboost-3',
-      });
-      await store.events.putPredictions([p(NOW - 2 * MIN, 0.1), p(NOW - MIN, 0.7), p(NOW, 0.2, 'pump-2')]);
-      const page = await store.query.predictions({ deviceId: 'pump-1', from: 0, to: NOW + 1, limit: 10 });
-      expect(page.items.map((x) => x.probability)).toEqual([0.7, 0.1]);
-      expect((await store.query.getDevice('pump-1'))?.latestPrediction).toEqual(p(NOW - MIN, 0.7));
-      await expect(store.events.putPredictions([p(NOW, 1.5)])).rejects.toThrow('probability');
     });
   });
 

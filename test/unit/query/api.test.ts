@@ -51,12 +51,14 @@ async function seeded(): Promise<{ local: LocalStore; store: QueryStore }> {
   ]);
   await local.events.putPredictions([
     {
+      schema: 'aiot.prediction/1',
+      kind: 'prediction',
       deviceId: 'pump-2',
       site: 'plant-1',
       ts: NOW - MIN,
       probability: 0.83,
       horizonMs: 86_400_000,
-      source: 'xgb-1',
+      model: 'xgb-1',
     },
   ]);
   const base = { site: 'plant-1', severity: 'critical' as const, reason: 'bearing temperature', score: 0.97 };

@@ -77,16 +77,29 @@ describe('query-api handler (AWS adapters, SDK mocked)', () => {
       IndexName: 'byStatus',
       ExpressionAttributeValues: { ':s': 'open' },
       ScanIndexForward: false,
-      Limit: 10,
+      // One more than the page, to know whether another page follows.
+      Limit: 11,
     });
   });
 
   it('when anomalies are asked for, the window and severity reach Timestream as SQL', async () => {
-    timestream.on(TimestreamQuery).resolves({ $metadata: {}, QueryId: 'q', ColumnInfo: [], Rows: [] });
+    // The events table has the anomaly columns (DESCRIBE), and no anomaly in the window.
+    const columns = ['deviceId', 'site', 'source', 'score', 'severity', 'measures'];
+    timestream.on(TimestreamQuery).callsFake(({ QueryString }: { QueryString: string }) => ({
+      $metadata: {},
+      QueryId: 'q',
+      ColumnInfo: [{ Name: 'Column' }, { Name: 'Type' }],
+      Rows: QueryString.startsWith('DESCRIBE')
+        ? columns.map((c) => ({ Data: [{ ScalarValue: c }, { ScalarValue: 'varchar' }] }))
+        : [],
+    }));
     const res = await handler(event('/anomalies', { severity: 'critical', from: '2026-11-24T11:00:00Z' }));
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body!)).toEqual({ items: [] });
-    const sqlText = timestream.commandCalls(TimestreamQuery)[0]!.args[0].input.QueryString!;
+    const [describe, sqlText] = timestream
+      .commandCalls(TimestreamQuery)
+      .map((c) => c.args[0].input.QueryString!);
+    expect(describe).toBe('DESCRIBE "aiot-dev"."events"');
     expect(sqlText).toContain(`time >= from_milliseconds(${NOW - 3_600_000})`);
     expect(sqlText).toContain(`time < from_milliseconds(${NOW})`);
     expect(sqlText).toContain("severity IN ('critical')");
