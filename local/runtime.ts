@@ -323,6 +323,8 @@ export class LocalRuntime {
             })
           : undefined;
 
+      // The server's handlers read the runtime, which holds the server: it is assigned in the same
+      // turn the server starts listening, before any request can be read.
       let runtime: LocalRuntime | undefined;
       const web = teardown.add(
         await startWebServer({
