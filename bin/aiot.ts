@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { telemetryJsonSchema } from '../core/telemetry';
 import { registerDeviceCommands } from '../device/cli';
 import { registerLocalCommands } from '../local/cli';
+import { registerReliabilityCommand } from '../local/reliability/cli';
 import { registerWorkOrderCommands } from '../local/workflows/work-order-cli';
 import { registerCostCommands } from './cost';
 
@@ -26,6 +27,7 @@ program
 
 registerDeviceCommands(program);
 registerLocalCommands(program);
+registerReliabilityCommand(program);
 registerWorkOrderCommands(program);
 registerCostCommands(program);
 

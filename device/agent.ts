@@ -19,7 +19,8 @@ import {
 } from '../core/topics';
 import { CommandInbox, type CommandOutcome } from './commands';
 import { type BrokerEndpoint, MqttLink } from './connection';
-import { ForwardQueue, SequenceCounter } from './queue';
+import { type ConnectionLimits, IOT_CORE_CONNECTION_LIMITS, PublishLimiter } from './limits';
+import { ForwardQueue, type QueuedMessage, SequenceCounter } from './queue';
 
 /** Sampling rates a `sampling-rate` command may set. */
 export const SAMPLING_LIMITS = { minHz: 0.01, maxHz: 100 } as const;
@@ -66,6 +67,13 @@ export interface DeviceAgentOptions {
    * @default 1
    */
   readonly samplingHz?: number;
+  /**
+   * The most the connection publishes per second (messages and bytes, over any sliding second).
+   * @default IoT Core's per-connection quotas ({@link IOT_CORE_CONNECTION_LIMITS})
+   */
+  readonly publishLimits?: ConnectionLimits;
+  /** Whether the device takes commands (subscribes to its command topics). @default true */
+  readonly commands?: boolean;
   /** Reconnection backoff bounds (seconds). @default { minS: 1, maxS: 16 } */
   readonly reconnect?: { readonly minS?: number; readonly maxS?: number };
   readonly logger?: AgentLogger;
@@ -96,6 +104,8 @@ export interface AgentStats {
 export interface AgentEvents {
   command: [name: CommandName, command: Command];
   dropped: [report: { seq: number; readings: number; totalReadings: number }];
+  /** The broker acknowledged this message (PUBACK): from here it is the platform's to keep. */
+  delivered: [message: QueuedMessage];
   up: [];
   down: [reason: string];
 }
@@ -126,6 +136,8 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
   private online = true;
   private stopped = false;
   private drainWaiters: (() => void)[] = [];
+  private readonly limiter: PublishLimiter;
+  private limitTimer: NodeJS.Timeout | undefined;
   private readonly commands: CommandInbox;
   private hz: number;
   private safe = false;
@@ -158,6 +170,7 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
     this.maxDelayMs = options.batch?.maxDelayMs ?? 1000;
     this.maxInFlight = options.maxInFlight ?? 8;
     this.hz = options.samplingHz ?? 1;
+    this.limiter = new PublishLimiter(options.publishLimits ?? IOT_CORE_CONNECTION_LIMITS, this.clock);
     const ingest =
       options.ingest ??
       (options.broker.kind === 'iot-core' || options.broker.kind === 'greengrass' ? 'basic' : 'plain');
@@ -210,7 +223,8 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
   /** Connects and subscribes to the device's commands; resolves once connected. */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.link.subscribe(commandFilter(this.site, this.deviceId), (t, p) => this.onCommand(t, p));
+    if (this.options.commands !== false)
+      await this.link.subscribe(commandFilter(this.site, this.deviceId), (t, p) => this.onCommand(t, p));
     await this.link.open();
   }
 
@@ -279,6 +293,8 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
       });
     }
     this.stopped = true;
+    clearTimeout(this.limitTimer);
+    this.limitTimer = undefined;
     await this.link.close();
     this.queue.persistAll();
     this.seq.save();
@@ -320,14 +336,24 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
   }
 
   private pump(): void {
-    if (!this.link.connected) return;
+    if (!this.link.connected || this.limitTimer) return;
     while (this.sent < this.maxInFlight) {
       const m = this.queue.at(this.sent);
       if (!m) break;
+      const topic = this.wireTopic(m.topic);
+      // Over the connection's quota, IoT Core would discard the publish: wait for room instead.
+      const waitMs = this.limiter.take(Buffer.byteLength(topic) + Buffer.byteLength(m.body));
+      if (waitMs > 0) {
+        this.limitTimer = setTimeout(() => {
+          this.limitTimer = undefined;
+          this.pump();
+        }, waitMs);
+        break;
+      }
       this.sent++;
       const generation = this.generation;
-      this.link.publish(this.wireTopic(m.topic), m.body).then(
-        () => this.onAck(m.seq, m.weight),
+      this.link.publish(topic, m.body).then(
+        () => this.onAck(m),
         () => this.onPublishFailed(generation),
       );
     }
@@ -342,13 +368,14 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
     return this.link.path === 'core' ? (splitBasicIngest(topic)?.topic ?? topic) : topic;
   }
 
-  private onAck(seq: number, weight: number): void {
-    const index = this.queue.ack(seq);
+  private onAck(m: QueuedMessage): void {
+    const index = this.queue.ack(m.seq);
     if (index < 0) return;
     // Positions shift when a message inside the sent window goes, whichever connection sent it.
     if (index < this.sent) this.sent--;
     this.counters.deliveredMessages++;
-    this.counters.deliveredReadings += weight;
+    this.counters.deliveredReadings += m.weight;
+    this.emit('delivered', m);
     if (this.queue.length === 0) {
       this.queue.setDurable(false);
       for (const w of this.drainWaiters.splice(0)) w();

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import mqtt from 'mqtt';
 import { devicePublishAllowed, deviceSubscribeAllowed } from '../core/topics';
@@ -17,25 +16,34 @@ export interface RefusedPublish extends InboundMessage {
   readonly reason: string;
 }
 
+/**
+ * Where the broker hands what clients publish. A QoS 1 publish is acknowledged only once
+ * {@link accept} has settled (the runtime writes it to its stream log first); a rejection refuses
+ * it, and the client, which still has it, sends it again.
+ */
+export interface BusIntake {
+  /** Flow control: asked before each client publish is taken; a promise holds that client's publishes until it settles. */
+  admit?(): Promise<void> | undefined;
+  /** A message a client published (or the gateway, see {@link MessageBus.publishAsGateway}). */
+  accept(m: InboundMessage): Promise<void> | undefined;
+  /** A publish refused by the per-device topic rule. */
+  refused(m: RefusedPublish): void;
+}
+
 export interface MessageBus {
-  /** The URL devices and tools connect to. */
+  /** The URL devices and tools connect to (once open). */
   readonly url: string;
-  /** Called for every message a client publishes (outside clients included). */
-  onMessage(listener: (m: InboundMessage) => void): void;
-  /** Called for every publish refused by the per-device topic rule. */
-  onRefused(listener: (m: RefusedPublish) => void): void;
+  /** Starts taking clients' messages (listening, or subscribing to the external broker), into `intake`. */
+  open(intake: BusIntake): Promise<void>;
   /** Publishes on behalf of the platform (commands to devices). */
   publish(topic: string, payload: string | Buffer): Promise<void>;
   /**
    * Publishes for the gateway (the edge component, which the runtime hosts): subscribers get it,
-   * and the listeners see it as a client publish of the gateway, as they would its own MQTT one.
+   * and the intake takes it as a client publish of the gateway, as it would its own MQTT one.
    */
   publishAsGateway(topic: string, payload: string | Buffer): Promise<void>;
-  /**
-   * Publishes the broker has taken and not yet handed over: still being delivered to
-   * subscribers or queued for it (0 for an external broker, whose queue is its own).
-   */
-  backlog(): number;
+  /** Resolves once every message the broker acknowledged before the call has reached the intake. */
+  barrier(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,13 +53,6 @@ export interface EmbeddedBrokerOptions {
   /** @default '127.0.0.1' */
   readonly host?: string;
   readonly clock?: () => number;
-  /**
-   * Flow control: asked before each client publish is taken; a promise holds that client's
-   * publishes (and, through TCP, the client) until it settles. The runtime answers with one
-   * while its pipeline is too far behind, so an overload slows the publishers instead of
-   * queueing without bound.
-   */
-  readonly admit?: () => Promise<void> | undefined;
 }
 
 /** The client id the runtime's hosted edge component publishes under. */
@@ -63,12 +64,11 @@ export const GATEWAY_CLIENT_ID = 'aiot-edge';
  * `${iot:Connection.Thing.ThingName}` allows in IoT Core. The gateway (the edge component the
  * runtime hosts, like a Greengrass core) publishes through {@link MessageBus.publishAsGateway}.
  */
-export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Promise<MessageBus> {
+export async function embeddedBroker(opts: EmbeddedBrokerOptions = {}): Promise<MessageBus> {
   const { Aedes } = require('aedes') as typeof import('aedes');
   const clock = opts.clock ?? Date.now;
   const host = opts.host ?? '127.0.0.1';
-  const listeners: ((m: InboundMessage) => void)[] = [];
-  const refusedListeners: ((m: RefusedPublish) => void)[] = [];
+  let intake: BusIntake | undefined;
 
   const aedes = await Aedes.createBroker({
     maxClientsIdLength: 128,
@@ -90,47 +90,55 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     }
     return allowed;
   };
-  const decide = (client: { id: string }, topic: string, payload: Buffer | string): Error | null => {
-    const reason = topic.startsWith('$SYS/')
+  const refusal = (client: { id: string }, topic: string): string | undefined =>
+    topic.startsWith('$SYS/')
       ? '$SYS/ topics are reserved for the broker'
       : !publishAllowed(client, topic)
         ? `client ${client.id} may not publish on ${topic} (a device publishes only under its own id)`
         : undefined;
-    if (reason === undefined) return null;
-    const refused: RefusedPublish = {
-      topic,
-      payload: Buffer.from(payload),
+  /** The per-device rule, then the intake: the publish is acknowledged once the intake has it. */
+  const take = (
+    client: { id: string },
+    packet: { topic: string; payload: Buffer | string; qos: number },
+    done: (error: Error | null) => void,
+  ) => {
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const reason = refusal(client, packet.topic);
+    if (reason !== undefined) {
+      intake?.refused({ topic: packet.topic, payload, clientId: client.id, receivedAt: clock(), reason });
+      return done(new Error(reason));
+    }
+    // The packet's payload is never reused by the broker (it slices fresh socket chunks): no copy.
+    const accepted = intake?.accept({
+      topic: packet.topic,
+      payload,
       clientId: client.id,
       receivedAt: clock(),
-      reason,
-    };
-    for (const l of refusedListeners) l(refused);
-    return new Error(reason);
+    });
+    // QoS 0 is never acknowledged: nothing to wait for.
+    if (!accepted || packet.qos === 0) {
+      done(null);
+      void accepted?.catch(() => {});
+      return;
+    }
+    accepted.then(
+      () => done(null),
+      (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),
+    );
   };
   aedes.authorizePublish = (client, packet, done) => {
     if (!client) return done(null);
-    const gate = opts.admit?.();
-    if (!gate) return done(decide(client, packet.topic, packet.payload));
+    const gate = intake?.admit?.();
+    if (!gate) return take(client, packet, done);
     gate.then(
-      () => done(decide(client, packet.topic, packet.payload)),
-      () => done(decide(client, packet.topic, packet.payload)),
+      () => take(client, packet, done),
+      () => take(client, packet, done),
     );
   };
   aedes.authorizeSubscribe = (client, sub, done) => {
     if (!client || deviceSubscribeAllowed(client.id, sub.topic)) return done(null, sub);
     done(new Error(`client ${client.id} may not subscribe to ${sub.topic}`), null);
   };
-  aedes.on('publish', (packet, client) => {
-    if (!client) return;
-    const m: InboundMessage = {
-      topic: packet.topic,
-      // The packet's payload is never reused by the broker (it slices fresh socket chunks): no copy.
-      payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
-      clientId: client.id,
-      receivedAt: clock(),
-    };
-    for (const l of listeners) l(m);
-  });
 
   const publish = (topic: string, payload: string | Buffer) =>
     new Promise<void>((resolve, reject) =>
@@ -139,20 +147,22 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
         (err) => (err ? reject(err) : resolve()),
       ),
     );
-  // The broker's internal emitter (MQEmitter): its queue and the deliveries under way.
-  const emitter = (aedes as unknown as { mq: { length: number; current: number } }).mq;
   const server: Server = createServer(aedes.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 1883, host, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : (opts.port ?? 1883);
+  let url = '';
 
   return {
-    url: `mqtt://${host}:${port}`,
-    onMessage: (l) => void listeners.push(l),
-    onRefused: (l) => void refusedListeners.push(l),
+    get url() {
+      return url;
+    },
+    open: async (into) => {
+      intake = into;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(opts.port ?? 1883, host, () => resolve());
+      });
+      const address = server.address();
+      url = `mqtt://${host}:${typeof address === 'object' && address ? address.port : (opts.port ?? 1883)}`;
+    },
     publish,
     publishAsGateway: async (topic, payload) => {
       const m: InboundMessage = {
@@ -161,62 +171,106 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
         clientId: GATEWAY_CLIENT_ID,
         receivedAt: clock(),
       };
+      const accepted = intake?.accept(m);
       await publish(topic, m.payload);
-      for (const l of listeners) l(m);
+      await accepted;
     },
-    // aedes hands a publish to the listeners only once every subscriber has it (a slow one, such
-    // as the edge, holds it up), so what is still in its emitter is in flight too.
-    backlog: () => emitter.length + emitter.current,
+    // The intake sees every publish before the broker acknowledges it.
+    barrier: async () => {},
     close: async () => {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
 
+/** The external broker's topic the runtime sends itself barriers on (no rule takes it). */
+const BARRIER_TOPIC = 'aiot-runtime/barrier';
+
 /**
  * An external broker (mosquitto, another aedes, …) by URL: the runtime subscribes to every
  * topic (and to Basic Ingest topics, which `#` does not match) and publishes through it. The
- * per-device rule is then the broker's own configuration.
+ * per-device rule is then the broker's own configuration. The runtime's session outlives it
+ * (a fixed client id, `clean: false`): what the broker acknowledged while the runtime was down
+ * waits there, and the runtime acknowledges each message only once its intake has it.
  */
-export async function connectExternalBroker(
+export function externalBroker(
   url: string,
-  clock: () => number = Date.now,
-): Promise<MessageBus> {
-  const listeners: ((m: InboundMessage) => void)[] = [];
-  const client = mqtt.connect(url, {
-    clientId: `aiot-runtime-${randomBytes(4).toString('hex')}`,
-    reconnectPeriod: 1000,
-  });
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve());
-    client.once('error', reject);
-  });
-  await client.subscribeAsync(['#', '$aws/rules/#'], { qos: 1 });
-  client.on('message', (topic, payload) => {
-    // The external broker does not tell who published; the topic's device stands in.
-    const m: InboundMessage = {
-      topic,
-      payload,
-      clientId: topic.split('/')[3] ?? 'unknown',
-      receivedAt: clock(),
-    };
-    for (const l of listeners) l(m);
-  });
+  opts: { readonly clientId?: string; readonly clock?: () => number } = {},
+): MessageBus {
+  const clock = opts.clock ?? Date.now;
+  let client: mqtt.MqttClient | undefined;
+  let barriers = 0;
+  const waiting = new Map<string, () => void>();
+  const connected = () => {
+    if (!client) throw new Error('the broker connection is not open');
+    return client;
+  };
   return {
     url,
-    onMessage: (l) => void listeners.push(l),
-    onRefused: () => {},
-    backlog: () => 0,
+    open: async (intake) => {
+      const c = mqtt.connect(url, {
+        clientId: opts.clientId ?? 'aiot-runtime',
+        clean: false,
+        reconnectPeriod: 1000,
+      });
+      client = c;
+      // The next message is taken only once this one is in (the client reads its packets in order).
+      c.handleMessage = (packet, callback) => {
+        const topic = packet.topic;
+        const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+        if (topic === BARRIER_TOPIC) {
+          waiting.get(payload.toString())?.();
+          return callback();
+        }
+        // The external broker does not tell who published; the topic's device stands in.
+        const accepted = intake.accept({
+          topic,
+          payload,
+          clientId: topic.split('/')[3] ?? 'unknown',
+          receivedAt: clock(),
+        });
+        if (!accepted) return callback();
+        accepted.then(
+          () => callback(),
+          (e: unknown) => {
+            // Not acknowledged: a new connection makes the broker send it again (the session is kept).
+            callback(e instanceof Error ? e : new Error(String(e)));
+            c.stream.destroy();
+          },
+        );
+      };
+      await new Promise<void>((resolve, reject) => {
+        c.once('connect', () => resolve());
+        c.once('error', reject);
+      });
+      await c.subscribeAsync(['#', '$aws/rules/#'], { qos: 1 });
+    },
     publish: async (topic, payload) => {
-      await client.publishAsync(topic, payload, { qos: 1 });
+      await connected().publishAsync(topic, payload, { qos: 1 });
     },
-    // The broker sends it back through the runtime's subscription, where the listeners see it.
+    // The broker sends it back through the runtime's subscription, where the intake takes it.
     publishAsGateway: async (topic, payload) => {
-      await client.publishAsync(topic, payload, { qos: 1 });
+      await connected().publishAsync(topic, payload, { qos: 1 });
     },
+    // The broker keeps the order of what it sends one subscriber: once a barrier published now
+    // comes back, everything it took before has come too.
+    barrier: () =>
+      new Promise<void>((resolve, reject) => {
+        const id = String(++barriers);
+        waiting.set(id, () => {
+          waiting.delete(id);
+          resolve();
+        });
+        connected()
+          .publishAsync(BARRIER_TOPIC, id, { qos: 1 })
+          .catch((e: unknown) => {
+            waiting.delete(id);
+            reject(e);
+          });
+      }),
     close: async () => {
-      await client.endAsync();
+      await client?.endAsync();
     },
   };
 }

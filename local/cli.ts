@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { loadScenario } from '../device/simulator/scenario';
 import { LocalRuntime, type RuntimeStatus } from './runtime';
+import type { StoreFault } from './store-faults';
 
 const int = (name: string, min: number, max: number) => (v: string) => {
   const n = Number(v);
@@ -63,6 +64,20 @@ export function registerLocalCommands(program: Command): void {
       int('--pipeline-threads', 1, 16),
       2,
     )
+    .addOption(
+      new Option(
+        '--inject-store-faults <json>',
+        'faults the store goes through, as JSON (the reliability benchmark; see docs/reliability.md)',
+      )
+        .argParser((v) => JSON.parse(v) as StoreFault[])
+        .hideHelp(),
+    )
+    .addOption(
+      new Option(
+        '--measure-latency',
+        'report the device → stored latency of telemetry (benchmarks)',
+      ).hideHelp(),
+    )
     .action(async (o) => {
       const tty = process.stdout.isTTY;
       const log = (level: string, message: string) => {
@@ -81,6 +96,8 @@ export function registerLocalCommands(program: Command): void {
         brokerUrl: o.broker,
         dataDir: o.data,
         pipelineThreads: o.pipelineThreads,
+        storeFaults: o.injectStoreFaults,
+        reportStoredTimes: o.measureLatency,
         log,
       });
       const s = rt.status();
@@ -122,7 +139,7 @@ export function registerLocalCommands(program: Command): void {
       const m = report.messages;
       const d = report.detection;
       console.log(
-        `messages: ${m.published} published, ${m.stored} stored, ${m.quarantined} quarantined, ${m.lost} lost · ` +
+        `messages: ${m.published} published${m.replayed ? ` (${m.replayed} from the previous run's stream log)` : ''}, ${m.stored} stored, ${m.quarantined} quarantined, ${m.lost} lost · ` +
           `${report.throughput.messagesPerSecond} msg/s`,
       );
       console.log(

@@ -3,7 +3,8 @@ import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import type { AnomalyEvent } from '../core/events';
 import { TopicMemo } from '../core/topics';
-import type { InboundMessage } from './broker';
+import type { StoreFault } from './store-faults';
+import type { LoggedMessage } from './stream-log';
 import { CrossingBatch, type PackedMessages, startTsWorker, stopWorker } from './threads';
 
 export interface PipelineWorkerData {
@@ -16,6 +17,8 @@ export interface PipelineWorkerData {
   readonly reportStoredTimes: boolean;
   /** See {@link PipelineHostOptions.clockStartMs}. */
   readonly clockStartMs?: number;
+  /** See {@link PipelineHostOptions.storeFaults}. */
+  readonly storeFaults?: readonly StoreFault[];
 }
 
 /** What the thread has done since its last report. */
@@ -47,12 +50,13 @@ export const emptyProgress = (): PipelineProgress => ({
 });
 
 export type HostToPipeline =
-  | { type: 'messages'; batch: PackedMessages; clientIds: string[]; receivedAt: number[] }
+  | { type: 'messages'; batch: PackedMessages; clientIds: string[]; receivedAt: number[]; ids: number[] }
   | { type: 'stop' };
 
 export type PipelineToHost =
   | { type: 'started' | 'stopped' }
-  | { type: 'progress'; progress: PipelineProgress }
+  /** `done`: the stream-log ids of the messages finished (stored or quarantined) since the last report. */
+  | { type: 'progress'; progress: PipelineProgress; done: number[] }
   | { type: 'anomaly'; event: AnomalyEvent }
   | { type: 'command-ack'; topic: string; payload: unknown }
   | { type: 'stored-times'; at: number; times: number[] }
@@ -70,8 +74,10 @@ export interface PipelineHostOptions {
    * @default the wall clock
    */
   readonly clockStartMs?: number;
-  /** Told what the thread did, as it reports it. */
-  readonly onProgress: (progress: PipelineProgress) => void;
+  /** Faults the thread's store goes through (the reliability benchmark). @default none */
+  readonly storeFaults?: readonly StoreFault[];
+  /** Told what the thread did, as it reports it, with the stream-log ids of the messages it finished. */
+  readonly onProgress: (progress: PipelineProgress, done: readonly number[]) => void;
   /** An anomaly the stream path's scoring found (already stored as an event). */
   readonly onAnomaly: (event: AnomalyEvent) => void;
   /** A device's answer to a safe-mode command, as the acknowledgement rule delivers it. */
@@ -87,15 +93,18 @@ export interface PipelineHostOptions {
  * transferred buffer ({@link CrossingBatch}).
  */
 export class PipelineHost {
-  private readonly crossing = new CrossingBatch<{ clientId: string; receivedAt: number }>((batch, extras) => {
-    const message: HostToPipeline = {
-      type: 'messages',
-      batch,
-      clientIds: extras.map((e) => e.clientId),
-      receivedAt: extras.map((e) => e.receivedAt),
-    };
-    this.worker.postMessage(message, [batch.bytes]);
-  });
+  private readonly crossing = new CrossingBatch<{ clientId: string; receivedAt: number; id: number }>(
+    (batch, extras) => {
+      const message: HostToPipeline = {
+        type: 'messages',
+        batch,
+        clientIds: extras.map((e) => e.clientId),
+        receivedAt: extras.map((e) => e.receivedAt),
+        ids: extras.map((e) => e.id),
+      };
+      this.worker.postMessage(message, [batch.bytes]);
+    },
+  );
   private sent = 0;
   private dispatched = 0;
   private put = 0;
@@ -117,6 +126,7 @@ export class PipelineHost {
       batchWindowMs: options.batchWindowMs ?? 20,
       reportStoredTimes: options.reportStoredTimes ?? false,
       clockStartMs: options.clockStartMs,
+      storeFaults: options.storeFaults,
     };
     const worker = startTsWorker(entry, data);
     const host = new PipelineHost(worker, options);
@@ -142,10 +152,11 @@ export class PipelineHost {
   private receive(m: PipelineToHost): void {
     switch (m.type) {
       case 'progress':
-        this.options.onProgress(m.progress);
+        // Counted first, so that whoever is told sees `pending` as of this report.
         this.dispatched += m.progress.dispatched;
         this.put += m.progress.put;
         this.settled += m.progress.settled;
+        this.options.onProgress(m.progress, m.done);
         this.wakeIdle();
         break;
       case 'anomaly':
@@ -164,9 +175,9 @@ export class PipelineHost {
   }
 
   /** Hands one message over to the rules; it crosses to the thread within a few milliseconds. */
-  dispatch(m: InboundMessage): void {
+  dispatch(m: LoggedMessage): void {
     if (this.stopped) throw new Error('the pipeline is stopped');
-    this.crossing.add(m.topic, m.payload, { clientId: m.clientId, receivedAt: m.receivedAt });
+    this.crossing.add(m.topic, m.payload, { clientId: m.clientId, receivedAt: m.receivedAt, id: m.id });
     this.sent++;
   }
 
@@ -242,7 +253,7 @@ export class PipelineGroup {
   }
 
   /** Hands one message over to the rules on its topic's thread. */
-  dispatch(m: InboundMessage): void {
+  dispatch(m: LoggedMessage): void {
     this.byTopic.get(m.topic).dispatch(m);
   }
 

@@ -5,16 +5,19 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { clockFrom } from '../core/clock';
-import type { InboundMessage } from './broker';
-import { createPipeline } from './pipeline';
+import { createPipeline, type PipelineMessage } from './pipeline';
 import type { HostToPipeline, PipelineToHost, PipelineWorkerData } from './pipeline-host';
 import { openLocalStore } from './store';
+import { injectStoreFaults } from './store-faults';
 import { unpack } from './threads';
 
 const port = parentPort!;
 const data = workerData as PipelineWorkerData;
 const post = (m: PipelineToHost) => port.postMessage(m);
 const store = openLocalStore(data.dbFile);
+const endFaults = data.storeFaults?.length
+  ? injectStoreFaults(store, data.storeFaults, (message) => post({ type: 'log', level: 'warn', message }))
+  : () => {};
 const pipeline = createPipeline({
   store,
   stage: data.stage,
@@ -27,16 +30,18 @@ const pipeline = createPipeline({
 port.on('message', (m: HostToPipeline) => {
   if (m.type === 'messages') {
     for (const { index, topic, payload } of unpack(m.batch)) {
-      const message: InboundMessage = {
+      const message: PipelineMessage = {
         topic,
         payload,
         clientId: m.clientIds[index]!,
         receivedAt: m.receivedAt[index]!,
+        id: m.ids[index]!,
       };
       void pipeline.dispatch(message);
     }
   } else if (m.type === 'stop') {
     void pipeline.stop().then(() => {
+      endFaults();
       store.close();
       post({ type: 'stopped' });
       port.close();

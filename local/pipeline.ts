@@ -27,15 +27,20 @@ export interface PipelineOptions {
   readonly reportStoredTimes?: boolean;
 }
 
+/** A message handed to the pipeline; with an `id` (its place in the stream log), it is reported done by it. */
+export type PipelineMessage = InboundMessage & { readonly id?: number };
+
 export interface Pipeline {
   /** One message through the rules and on into the stream. */
-  dispatch(m: InboundMessage): Promise<void>;
+  dispatch(m: PipelineMessage): Promise<void>;
   /** Lets every message taken finish (rules and stream), then reports the last progress. */
   stop(): Promise<void>;
 }
 
 /** Progress goes out every few milliseconds, not per record (the host's counters lag that much). */
 const REPORT_MS = 10;
+/** A quarantine write the store cannot take yet (locked, full) is tried again, at most this far apart. */
+const MAX_QUARANTINE_BACKOFF_MS = 5000;
 
 /**
  * Everything behind the broker: the stack's rules (local rules engine) → the local stream
@@ -46,11 +51,14 @@ const REPORT_MS = 10;
 export function createPipeline(options: PipelineOptions): Pipeline {
   const { store, clock, post } = options;
   let progress = emptyProgress();
+  /** Messages (by stream-log id) finished since the last report: stored or quarantined. */
+  let done: number[] = [];
   let reportScheduled = false;
   const sendProgress = () => {
     reportScheduled = false;
-    post({ type: 'progress', progress });
+    post({ type: 'progress', progress, done });
     progress = emptyProgress();
+    done = [];
   };
   const report = () => {
     if (reportScheduled) return;
@@ -58,10 +66,51 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     setTimeout(sendProgress, REPORT_MS);
   };
 
-  /** Keeps a message in the quarantine with its reason, and counts it. */
+  // A message is done once the rules are through with it and each record it put on the stream
+  // has been processed or kept as a dead letter: only then may it leave the stream log.
+  const parts = new Map<number, number>();
+  const messageOfRecord = new Map<string, number>();
+  const partDone = (id: number | undefined) => {
+    if (id === undefined) return;
+    const left = (parts.get(id) ?? 1) - 1;
+    if (left > 0) {
+      parts.set(id, left);
+      return;
+    }
+    parts.delete(id);
+    done.push(id);
+    report();
+  };
+  const recordDone = (sequenceNumber: string) => {
+    const id = messageOfRecord.get(sequenceNumber);
+    messageOfRecord.delete(sequenceNumber);
+    partDone(id);
+  };
+
+  let stopping = false;
+  /**
+   * Keeps a message in the quarantine with its reason, and counts it. The quarantine shares the
+   * store's file: while the store fails (locked, full), the write is tried again with a growing
+   * delay rather than given up, and the message stays in the stream log until it is in.
+   */
   async function quarantine(payload: Uint8Array, meta: Parameters<typeof quarantineItem>[1]): Promise<void> {
-    await store.quarantine.put([quarantineItem(payload, meta)]);
-    progress.quarantined++;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await store.quarantine.put([quarantineItem(payload, meta)]);
+        progress.quarantined++;
+        report();
+        return;
+      } catch (e) {
+        if (attempt === 0)
+          post({
+            type: 'log',
+            level: 'error',
+            message: `${meta.source}: quarantine write failed, trying again: ${(e as Error).message}`,
+          });
+        if (stopping) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(MAX_QUARANTINE_BACKOFF_MS, 100 * 2 ** attempt)));
+      }
+    }
   }
 
   /** When asked (benchmarks), each stored message's newest reading time and when its write ended. */
@@ -91,8 +140,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     events: store.events,
     startResponse: (event) => post({ type: 'anomaly', event }),
   });
+  /** The store's last failure: a dead letter's reason names it (the handler reports failed records without one). */
+  let lastStoreError: string | undefined;
   const streamProcessor = makeStreamProcessor({
-    store: new CoalescingTelemetryStore(telemetry),
+    store: new CoalescingTelemetryStore({
+      write: (records) =>
+        telemetry.write(records).catch((e: unknown) => {
+          lastStoreError = (e as Error).message;
+          throw e;
+        }),
+    }),
     quarantine: store.quarantine,
     clock,
     onOutcome: async (outcome) => {
@@ -104,29 +161,29 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       await cloudScoring(outcome);
     },
   });
+  const deadLetterWrites = new Set<Promise<void>>();
   const stream = new LocalStream((event) => streamProcessor(event), {
     batchWindowMs: options.batchWindowMs,
     clock,
-    onSettled: (n) => {
+    onSettled: (n, processed) => {
       progress.settled += n;
+      for (const sequenceNumber of processed) recordDone(sequenceNumber);
       report();
     },
     // The dead-letter queue of AWS is the quarantine here: kept with the reason, counted.
     onDeadLetter: (dead) => {
       progress.deadLettered++;
-      void quarantine(dead.data, {
+      const kept = quarantine(dead.data, {
         source: 'stream-dead-letter',
-        reason: `${dead.reason} (${dead.attempts} attempts)`,
+        reason: `${dead.reason} (${dead.attempts} attempts)${lastStoreError ? `; the store's last error: ${lastStoreError}` : ''}`,
         receivedAt: clock(),
-      })
-        .catch((e: unknown) =>
-          post({
-            type: 'log',
-            level: 'error',
-            message: `dead letter not quarantined: ${(e as Error).message}`,
-          }),
-        )
-        .finally(report);
+      }).then(
+        () => recordDone(dead.sequenceNumber),
+        // Given up only when stopping: the message stays in the stream log for the next run.
+        () => {},
+      );
+      deadLetterWrites.add(kept);
+      void kept.finally(() => deadLetterWrites.delete(kept));
     },
   });
 
@@ -138,9 +195,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   });
 
   const rules = new LocalRulesEngine(options.stage, {
-    telemetry: (output, partitionKey) => {
-      stream.put(partitionKey, output);
+    telemetry: (output, partitionKey, m: PipelineMessage) => {
+      const sequenceNumber = stream.put(partitionKey, output);
       progress.put++;
+      if (m.id === undefined) return;
+      parts.set(m.id, (parts.get(m.id) ?? 1) + 1);
+      messageOfRecord.set(sequenceNumber, m.id);
     },
     events: async (output) => {
       const res = await eventRouter(JSON.parse(Buffer.from(output).toString('utf8')));
@@ -164,7 +224,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   const inDispatch = new Set<Promise<void>>();
   /** One message through the rules; one no rule takes is kept (IoT Core would let it pass unseen). */
-  async function route(m: InboundMessage): Promise<void> {
+  async function route(m: PipelineMessage): Promise<void> {
     try {
       const result = await rules.dispatch(m);
       if (result.notTaken) {
@@ -179,21 +239,25 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       post({ type: 'log', level: 'error', message: `routing ${m.topic}: ${(e as Error).message}` });
     } finally {
       progress.dispatched++;
+      partDone(m.id);
       report();
     }
   }
 
   return {
     dispatch(m) {
-      const done = route(m);
-      inDispatch.add(done);
-      return done.finally(() => inDispatch.delete(done));
+      if (m.id !== undefined) parts.set(m.id, 1);
+      const routed = route(m);
+      inDispatch.add(routed);
+      return routed.finally(() => inDispatch.delete(routed));
     },
     async stop() {
       // A message still in the rules may yet put records on the stream: let it first.
       while (inDispatch.size > 0) await Promise.all(inDispatch);
       stream.stop();
       await stream.drained();
+      stopping = true;
+      await Promise.allSettled(deadLetterWrites);
       sendProgress();
     },
   };

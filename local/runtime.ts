@@ -6,13 +6,16 @@ import { composeQueryStore } from '../core/query/model';
 import { Fleet, type FleetSummary } from '../device/simulator/fleet';
 import type { FaultRecord, ScenarioInput } from '../device/simulator/scenario';
 import type { AnomalyDetectorStats } from '../greengrass/anomaly-detector/component';
-import { connectExternalBroker, type InboundMessage, type MessageBus, startEmbeddedBroker } from './broker';
+import { type BusIntake, embeddedBroker, externalBroker, type MessageBus } from './broker';
 import { type DetectionReport, detectionReport } from './detection';
 import { EdgeHost } from './edge-host';
+import { FlowControl } from './flow-control';
 import { PipelineGroup } from './pipeline-host';
 import { LocalRulesEngine } from './rules-engine';
 import { localScenario } from './scenario';
 import { type LocalStore, openLocalStore, SqliteHistoryReader } from './store';
+import type { StoreFault } from './store-faults';
+import { StreamLog } from './stream-log';
 import { startWebServer, type WebServer } from './web/server';
 import { createLocalWorkflows, type LocalWorkflows } from './workflows';
 
@@ -37,7 +40,9 @@ export interface LocalRuntimeOptions {
   readonly pipelineThreads?: number;
   /** Report each stored message's newest reading time to {@link PipelineGroup.onStored} (benchmarks). */
   readonly reportStoredTimes?: boolean;
-  /** Where the store, device queues and edge state live. @default '.aiot' */
+  /** Faults the pipeline's store adapter goes through (the reliability benchmark's store scenario). */
+  readonly storeFaults?: readonly StoreFault[];
+  /** Where the store, the stream log, device queues and edge state live. @default '.aiot' */
   readonly dataDir?: string;
   /** The stage the rule names are made for (Basic Ingest topics name it). @default 'local' */
   readonly stage?: string;
@@ -49,9 +54,12 @@ export interface LocalRuntimeOptions {
 export interface PipelineCounters {
   /**
    * Messages clients published on a topic of the stack's rules (Basic Ingest included) and
-   * publishes the per-device topic rule refused, counted as the broker hands them over.
+   * publishes the per-device topic rule refused, counted as the broker hands them over (once in
+   * the stream log), and what the stream log still held from an earlier run.
    */
   published: number;
+  /** Of those, messages an earlier run had acknowledged and not finished, taken from the stream log at start. */
+  replayed: number;
   /** Messages whose content reached the store (telemetry written, anomaly events recorded). */
   stored: number;
   /** Messages kept in the quarantine with a reason. */
@@ -68,7 +76,14 @@ export interface PipelineCounters {
 export interface RuntimeReport {
   readonly devices: number;
   readonly durationSeconds: number;
-  readonly messages: { published: number; stored: number; quarantined: number; lost: number };
+  readonly messages: {
+    published: number;
+    /** Of those, taken from the stream log at start: acknowledged by an earlier run that did not finish them. */
+    replayed: number;
+    stored: number;
+    quarantined: number;
+    lost: number;
+  };
   readonly detection: Omit<DetectionReport, 'perFault'> & {
     /** Every scored fault and when it was first detected (epoch ms). */
     readonly faults: readonly {
@@ -80,6 +95,8 @@ export interface RuntimeReport {
     }[];
   };
   readonly throughput: { messagesPerSecond: number };
+  /** Device → stored latency of telemetry messages (from their newest reading), with `reportStoredTimes`. */
+  readonly latency?: { samples: number; p50Ms: number; p95Ms: number; p99Ms: number };
   readonly workflows: {
     started: number;
     succeeded: number;
@@ -103,51 +120,98 @@ export interface RuntimeStatus {
 }
 
 const DRAIN_TIMEOUT_MS = 15_000;
-/**
- * Flow control: past this many messages in flight (published, neither stored nor quarantined
- * yet) the broker holds further publishes until the backlog is down to half, so an overload
- * slows the devices, as IoT Core and Kinesis throttling would, instead of queueing in memory.
- */
+/** Flow control: past this many messages in flight the broker holds further publishes (see {@link FlowControl}). */
 const MAX_IN_FLIGHT = 5000;
 /** A hold never lasts longer than this, so a stuck stage cannot stop the broker. */
 const MAX_HOLD_MS = 2000;
+/** Running workflows get this long to end when the runtime stops. */
+const WORKFLOWS_GRACE_MS = 5000;
+
+/** Nothing counted yet. */
+const noCounts = (): PipelineCounters => ({
+  published: 0,
+  replayed: 0,
+  stored: 0,
+  quarantined: 0,
+  deadLettered: 0,
+  unrouted: 0,
+  readingsStored: 0,
+  anomalies: 0,
+  workflowsStarted: 0,
+});
+
+/** The parts of a running runtime, each built on its own and handed to {@link LocalRuntime}. */
+type RuntimeParts = Pick<
+  LocalRuntime,
+  'options' | 'counters' | 'store' | 'streamLog' | 'bus' | 'pipeline' | 'workflows' | 'edge' | 'web' | 'fleet'
+> & {
+  readonly anomalies: AnomalyEvent[];
+  /** Told every time the pipeline reports progress. */
+  readonly progress: Set<() => void>;
+};
+
+/** What is closed, in reverse order, when the start fails part-way. */
+class Teardown {
+  private readonly steps: (() => unknown)[] = [];
+  add<T>(part: T, close: (part: T) => unknown): T {
+    this.steps.push(() => close(part));
+    return part;
+  }
+  async run(): Promise<void> {
+    for (const step of this.steps.reverse())
+      await Promise.resolve()
+        .then(step)
+        .catch(() => {});
+  }
+}
 /** Most readings one retraining reads from the local store (the evaluation rows' cap in AWS is the same). */
 const MAX_TRAINING_READINGS = 200_000;
 
 /**
  * The whole platform on one machine: embedded broker (or an external one) → the stack's rules
- * evaluated locally → a local stream → the very stream-processor handler → the local store;
- * edge events → the very event-router handler → the ASL workflows; the Greengrass component's
- * logic over MQTT; a simulated fleet; the dashboard and the query API.
+ * evaluated locally → a local stream (durable: its log on disk) → the very stream-processor
+ * handler → the local store; edge events → the very event-router handler → the ASL workflows;
+ * the Greengrass component's logic over MQTT; a simulated fleet; the dashboard and the query API.
  */
 export class LocalRuntime {
-  readonly counters: PipelineCounters = {
-    published: 0,
-    stored: 0,
-    quarantined: 0,
-    deadLettered: 0,
-    unrouted: 0,
-    readingsStored: 0,
-    anomalies: 0,
-    workflowsStarted: 0,
-  };
-  private readonly anomalies: AnomalyEvent[] = [];
-  private startedAt = 0;
+  readonly options: LocalRuntimeOptions;
+  readonly counters: PipelineCounters;
+  readonly store: LocalStore;
+  readonly streamLog: StreamLog;
+  readonly bus: MessageBus;
+  readonly pipeline: PipelineGroup;
+  readonly workflows: LocalWorkflows;
+  readonly edge: EdgeHost;
+  readonly web: WebServer;
+  readonly fleet: Fleet | undefined;
+  private readonly anomalies: AnomalyEvent[];
+  private readonly progress: Set<() => void>;
+  private startedAt = Date.now();
+  /** Device → stored latencies (ms), when asked for. */
+  private readonly latencies: number[] = [];
   private stopping: Promise<RuntimeReport> | undefined;
-  private hold: Promise<void> | undefined;
   /** The simulated fleet's own account of the run, once stopped. */
   fleetSummary: FleetSummary | undefined;
 
-  private constructor(
-    readonly options: LocalRuntimeOptions,
-    readonly store: LocalStore,
-    readonly bus: MessageBus,
-    readonly pipeline: PipelineGroup,
-    readonly workflows: LocalWorkflows,
-    readonly edge: EdgeHost,
-    readonly web: WebServer,
-    readonly fleet: Fleet | undefined,
-  ) {}
+  private constructor(parts: RuntimeParts) {
+    this.options = parts.options;
+    this.counters = parts.counters;
+    this.anomalies = parts.anomalies;
+    this.progress = parts.progress;
+    this.store = parts.store;
+    this.streamLog = parts.streamLog;
+    this.bus = parts.bus;
+    this.pipeline = parts.pipeline;
+    this.workflows = parts.workflows;
+    this.edge = parts.edge;
+    this.web = parts.web;
+    this.fleet = parts.fleet;
+    if (parts.options.reportStoredTimes) {
+      this.pipeline.onStored((at, times) => {
+        for (const t of times) this.latencies.push(at - t);
+      });
+    }
+  }
 
   static async start(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
     const log = options.log ?? (() => {});
@@ -155,19 +219,19 @@ export class LocalRuntime {
     fs.mkdirSync(dataDir, { recursive: true });
     const stage = options.stage ?? 'local';
     const dbFile = path.join(dataDir, 'aiot.db');
-    const store = openLocalStore(dbFile);
-    const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
+    const teardown = new Teardown();
     try {
-      // The holder lets handlers built before the runtime object report into its counters.
-      const holder: { rt?: LocalRuntime } = {};
-      const bus = options.brokerUrl
-        ? await connectExternalBroker(options.brokerUrl)
-        : await startEmbeddedBroker({ port: options.mqttPort ?? 1883, admit: () => holder.rt?.admission() });
-      cleanup.push(() => bus.close());
-
-      const count = (k: keyof PipelineCounters, n = 1) => {
-        if (holder.rt) holder.rt.counters[k] += n;
-      };
+      const store = teardown.add(openLocalStore(dbFile), (s) => s.close());
+      const streamLog = teardown.add(StreamLog.open(path.join(dataDir, 'stream.db')), (l) => l.close());
+      const counters = noCounts();
+      const anomalies: AnomalyEvent[] = [];
+      const progress = new Set<() => void>();
+      const bus = teardown.add(
+        options.brokerUrl
+          ? externalBroker(options.brokerUrl, { clientId: `aiot-runtime-${stage}` })
+          : await embeddedBroker({ port: options.mqttPort ?? 1883 }),
+        (b) => b.close(),
+      );
 
       const history = new SqliteHistoryReader(store.db);
       const workflows = createLocalWorkflows({
@@ -178,142 +242,130 @@ export class LocalRuntime {
         predictions: store.events,
       });
 
-      const onAnomaly = async (event: AnomalyEvent) => {
-        holder.rt?.anomalies.push(event);
-        count('anomalies');
-        const started = workflows.startAnomalyResponse(event);
-        if (started.started) count('workflowsStarted');
-      };
       // The rules, the stream, the stream processor, the store's writes, the stream path's own
       // scoring and the event router run on threads of their own (each for its share of the
       // devices), on their own connections to the store's file; anomalies come back here to
       // start their workflows.
-      const pipeline = await PipelineGroup.start({
-        threads: options.pipelineThreads ?? 2,
-        dbFile,
-        stage,
-        batchWindowMs: 20,
-        reportStoredTimes: options.reportStoredTimes,
-        onProgress: (p) => {
-          count('stored', p.stored);
-          count('readingsStored', p.readingsStored);
-          count('quarantined', p.quarantined);
-          count('deadLettered', p.deadLettered);
-        },
-        onAnomaly: (event) => void onAnomaly(event),
-        onCommandAck: (topic, payload) => {
-          void workflows
-            .handleCommandResponse(topic, payload)
-            .catch((e: unknown) => log('error', `acknowledging on ${topic}: ${(e as Error).message}`));
-        },
-        log,
-      });
-      cleanup.push(() => pipeline.stop());
-
-      // Compiled here as well, so that an unsupported construct stops the runtime at start-up,
-      // and to tell which messages are for the pipeline; they run on the pipeline threads.
-      const rules = new LocalRulesEngine(stage);
-
-      bus.onRefused((m) => {
-        count('published');
-        count('quarantined');
-        void store.quarantine.put([
-          quarantineItem(m.payload, {
-            source: 'broker',
-            reason: m.reason,
-            receivedAt: m.receivedAt,
-            topic: m.topic,
-          }),
-        ]);
-      });
-      // Messages are counted here, where the broker hands them over, apart from the stages
-      // that store or quarantine them; those arriving before the runtime is assembled wait.
-      const early: InboundMessage[] = [];
-      const take = (rt: LocalRuntime, m: InboundMessage) => {
-        rt.edge.offer(m);
-        // What no rule is for (aggregates, replies to other commands) passes by, as in IoT Core.
-        if (!rules.takes(m.topic)) {
-          rt.counters.unrouted++;
-          return;
-        }
-        rt.counters.published++;
-        rt.pipeline.dispatch(m);
-      };
-      bus.onMessage((m) => {
-        if (holder.rt) take(holder.rt, m);
-        else early.push(m);
-      });
+      const pipeline = teardown.add(
+        await PipelineGroup.start({
+          threads: options.pipelineThreads ?? 2,
+          dbFile,
+          stage,
+          batchWindowMs: 20,
+          reportStoredTimes: options.reportStoredTimes,
+          storeFaults: options.storeFaults,
+          onProgress: (p, done) => {
+            counters.stored += p.stored;
+            counters.readingsStored += p.readingsStored;
+            counters.quarantined += p.quarantined;
+            counters.deadLettered += p.deadLettered;
+            streamLog.complete(done);
+            for (const listener of progress) listener();
+          },
+          onAnomaly: (event) => {
+            anomalies.push(event);
+            counters.anomalies++;
+            if (workflows.startAnomalyResponse(event).started) counters.workflowsStarted++;
+          },
+          onCommandAck: (topic, payload) => {
+            void workflows
+              .handleCommandResponse(topic, payload)
+              .catch((e: unknown) => log('error', `acknowledging on ${topic}: ${(e as Error).message}`));
+          },
+          log,
+        }),
+        (p) => p.stop(),
+      );
 
       // The edge component's nucleus: its local publishes reach the devices through the broker,
       // its cloud ones the rules, as the gateway's.
-      const edge = await EdgeHost.start({
-        stateDir: path.join(dataDir, 'edge'),
-        publish: (topic, payload, cloud) =>
-          cloud ? bus.publishAsGateway(topic, payload) : bus.publish(topic, payload),
-        log,
-      });
-      cleanup.push(() => edge.stop());
+      const edge = teardown.add(
+        await EdgeHost.start({
+          stateDir: path.join(dataDir, 'edge'),
+          publish: (topic, payload, cloud) =>
+            cloud ? bus.publishAsGateway(topic, payload) : bus.publish(topic, payload),
+          log,
+        }),
+        (e) => e.stop(),
+      );
+
+      // What an earlier run acknowledged and did not finish goes through first.
+      const leftOver = streamLog.leftOver();
+      for (const m of leftOver) pipeline.dispatch(m);
+      counters.published += leftOver.length;
+      counters.replayed += leftOver.length;
+      if (leftOver.length > 0) log('info', `${leftOver.length} messages from the previous run's stream log`);
+
+      const inFlight = () => counters.published - counters.stored - counters.quarantined + streamLog.staging;
+      const flow = new FlowControl(inFlight, MAX_IN_FLIGHT, MAX_HOLD_MS);
+      progress.add(() => flow.progressed());
+      await bus.open(
+        intake({ rules: new LocalRulesEngine(stage), edge, streamLog, pipeline, store, counters, flow, log }),
+      );
 
       const devices = options.devices ?? 6;
-      const rateHz = options.rateHz ?? 2;
-      const seed = options.seed ?? 1;
       const fleet =
         devices > 0
           ? new Fleet({
               broker: bus.url,
               scenario:
-                options.scenario ?? localScenario({ devices, durationS: options.durationS, rateHz, seed }),
-              ...(options.scenario && { devices, durationS: options.durationS, seed }),
+                options.scenario ??
+                localScenario({
+                  devices,
+                  durationS: options.durationS,
+                  rateHz: options.rateHz ?? 2,
+                  seed: options.seed ?? 1,
+                }),
+              ...(options.scenario && { devices, durationS: options.durationS, seed: options.seed ?? 1 }),
               stateDir: path.join(dataDir, 'devices'),
               truthFile: path.join(dataDir, 'ground-truth.json'),
               stage,
             })
           : undefined;
 
-      const queries = composeQueryStore(store.query, workflows.workOrders);
-      const web = await startWebServer({
-        port: options.webPort ?? 8080,
-        queries,
-        status: () => holder.rt!.status(),
-        live: () => holder.rt!.liveState(),
+      // The server's handlers read the runtime, which holds the server: it is assigned in the same
+      // turn the server starts listening, before any request can be read.
+      let runtime: LocalRuntime | undefined;
+      const web = teardown.add(
+        await startWebServer({
+          port: options.webPort ?? 8080,
+          queries: composeQueryStore(store.query, workflows.workOrders),
+          status: () => runtime!.status(),
+          live: () => runtime!.liveState(),
+        }),
+        (w) => w.close(),
+      );
+      runtime = new LocalRuntime({
+        options,
+        counters,
+        anomalies,
+        progress,
+        store,
+        streamLog,
+        bus,
+        pipeline,
+        workflows,
+        edge,
+        web,
+        fleet,
       });
-      cleanup.push(() => web.close());
-
-      const rt = new LocalRuntime(options, store, bus, pipeline, workflows, edge, web, fleet);
-      holder.rt = rt;
-      for (const m of early.splice(0)) take(rt, m);
-      rt.startedAt = Date.now();
       if (fleet) {
         await fleet.start();
-        rt.startedAt = fleet.startedAt;
+        runtime.startedAt = fleet.startedAt;
       }
       log('info', `broker ${bus.url} · dashboard ${web.url} · ${devices} simulated devices`);
-      return rt;
+      return runtime;
     } catch (e) {
-      for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => {});
+      await teardown.run();
       throw e;
     }
   }
 
-  /** Messages published and not yet stored or quarantined, and those the broker still holds. */
+  /** Messages taken and not yet stored or quarantined (those waiting for the stream log included). */
   get inFlight(): number {
-    return this.counters.published - this.counters.stored - this.counters.quarantined + this.bus.backlog();
-  }
-
-  /** Undefined while the pipeline keeps up; else a promise that settles once it has caught up. */
-  admission(): Promise<void> | undefined {
-    if (this.hold) return this.hold;
-    if (this.inFlight < MAX_IN_FLIGHT) return undefined;
-    const since = Date.now();
-    this.hold = new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (this.inFlight > MAX_IN_FLIGHT / 2 && Date.now() - since < MAX_HOLD_MS) return;
-        clearInterval(check);
-        this.hold = undefined;
-        resolve();
-      }, 2);
-    });
-    return this.hold;
+    return (
+      this.counters.published - this.counters.stored - this.counters.quarantined + this.streamLog.staging
+    );
   }
 
   /** Resolves when the fleet's run is over (immediately when there is no fleet or no duration). */
@@ -363,32 +415,42 @@ export class LocalRuntime {
   private async stopOnce(): Promise<RuntimeReport> {
     const endedAt = Date.now();
     if (this.fleet) this.fleetSummary = await this.fleet.stop();
-    await this.settle();
+    await this.bus.barrier();
+    await this.settled(DRAIN_TIMEOUT_MS);
+    // The edge's last windows and events are handed to the bus before its thread ends.
     await this.edge.stop();
-    // The edge's last windows and events are in flight now.
-    await new Promise((r) => setTimeout(r, 300));
-    await this.settle();
-    await Promise.race([this.workflows.idle(), new Promise((r) => setTimeout(r, 5000))]);
+    await this.bus.barrier();
+    await this.settled(DRAIN_TIMEOUT_MS);
+    await Promise.race([this.workflows.idle(), new Promise((r) => setTimeout(r, WORKFLOWS_GRACE_MS))]);
     await this.pipeline.stop();
     const report = this.report(endedAt);
     await this.web.close();
     await this.bus.close();
+    this.streamLog.close();
     this.store.close();
     return report;
   }
 
-  /** Waits until the broker's deliveries and the stream are empty (bounded). */
-  private async settle(): Promise<void> {
-    const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      await Promise.race([this.pipeline.drained(), new Promise((r) => setTimeout(r, 500))]);
-      // Quiet for a moment: nothing new arrived while we waited.
-      const before = this.counters.published + this.counters.unrouted;
-      await new Promise((r) => setTimeout(r, 150));
-      if (this.pipeline.pending === 0 && before === this.counters.published + this.counters.unrouted) {
-        return;
-      }
-    }
+  /**
+   * Resolves true once every message taken is stored or quarantined (published = stored +
+   * quarantined, the stream log and the streams empty), judged at each progress report; false
+   * when `timeoutMs` passes first.
+   */
+  private settled(timeoutMs: number): Promise<boolean> {
+    const done = () => this.inFlight <= 0 && this.streamLog.size === 0 && this.pipeline.pending === 0;
+    if (done()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const finish = (ok: boolean) => {
+        clearTimeout(timer);
+        this.progress.delete(check);
+        resolve(ok);
+      };
+      const check = () => {
+        if (done()) finish(true);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      this.progress.add(check);
+    });
   }
 
   report(endedAt = Date.now()): RuntimeReport {
@@ -409,12 +471,14 @@ export class LocalRuntime {
       durationSeconds: Math.round(durationSeconds * 10) / 10,
       messages: {
         published: c.published,
+        replayed: c.replayed,
         stored: c.stored,
         quarantined: c.quarantined,
         lost: c.published - c.stored - c.quarantined,
       },
       detection: { ...summary, faults },
       throughput: { messagesPerSecond: Math.round((c.published / durationSeconds) * 10) / 10 },
+      ...(this.options.reportStoredTimes && { latency: latencySummary(this.latencies) }),
       workflows: {
         started: c.workflowsStarted,
         succeeded: runs.filter((r) => r.status === 'succeeded').length,
@@ -426,4 +490,73 @@ export class LocalRuntime {
       },
     };
   }
+}
+
+function latencySummary(latencies: number[]): NonNullable<RuntimeReport['latency']> {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (p: number) =>
+    sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : 0;
+  return { samples: sorted.length, p50Ms: at(0.5), p95Ms: at(0.95), p99Ms: at(0.99) };
+}
+
+interface IntakeParts {
+  readonly rules: LocalRulesEngine;
+  readonly edge: EdgeHost;
+  readonly streamLog: StreamLog;
+  readonly pipeline: PipelineGroup;
+  readonly store: LocalStore;
+  readonly counters: PipelineCounters;
+  readonly flow: FlowControl;
+  readonly log: NonNullable<LocalRuntimeOptions['log']>;
+}
+
+/**
+ * What the broker does with each publish: the edge component gets what it subscribed to; what a
+ * rule is for is written to the stream log (the broker acknowledges it then) and handed to the
+ * pipeline; what no rule is for (aggregates, replies to other commands) passes by, as in IoT
+ * Core; a publish the per-device rule refused is quarantined here.
+ */
+function intake(p: IntakeParts): BusIntake {
+  return {
+    admit: () => p.flow.gate(),
+    accept: (m) => {
+      p.edge.offer(m);
+      if (!p.rules.takes(m.topic)) {
+        p.counters.unrouted++;
+        return undefined;
+      }
+      return p.streamLog.append(m).then(
+        (logged) => {
+          p.counters.published++;
+          p.pipeline.dispatch(logged);
+        },
+        (e: unknown) => {
+          p.log(
+            'error',
+            `stream log: ${m.topic} not taken (the client sends it again): ${(e as Error).message}`,
+          );
+          throw e;
+        },
+      );
+    },
+    refused: (m) => {
+      p.counters.published++;
+      p.store.quarantine
+        .put([
+          quarantineItem(m.payload, {
+            source: 'broker',
+            reason: m.reason,
+            receivedAt: m.receivedAt,
+            topic: m.topic,
+          }),
+        ])
+        .then(
+          () => {
+            p.counters.quarantined++;
+          },
+          (e: unknown) =>
+            p.log('error', `refused publish on ${m.topic} not quarantined: ${(e as Error).message}`),
+        );
+    },
+  };
 }

@@ -15,8 +15,11 @@ export interface LocalStreamOptions {
   readonly clock?: () => number;
   /** Told about every record that goes to the dead-letter list. */
   readonly onDeadLetter?: (deadLetter: DeadLetter) => void;
-  /** Told how many records were just processed or dead-lettered (they leave {@link LocalStream.pending}). */
-  readonly onSettled?: (records: number) => void;
+  /**
+   * Told how many records were just processed or dead-lettered (they leave {@link LocalStream.pending}),
+   * and the sequence numbers of those processed (a dead letter is told to {@link onDeadLetter}).
+   */
+  readonly onSettled?: (records: number, processed: readonly string[]) => void;
 }
 
 /** A record the handler kept failing, with what is known of the failure. */
@@ -52,7 +55,7 @@ export class LocalStream {
   private readonly retryDelayMs: number;
   private readonly clock: () => number;
   private readonly onDeadLetter?: (deadLetter: DeadLetter) => void;
-  private readonly onSettled?: (records: number) => void;
+  private readonly onSettled?: (records: number, processed: readonly string[]) => void;
   private readonly deadLetters: DeadLetter[] = [];
   private readonly idleWaiters: (() => void)[] = [];
   private readonly shardByKey = new Map<string, Shard>();
@@ -79,8 +82,8 @@ export class LocalStream {
     this.onSettled = opts.onSettled;
   }
 
-  /** Puts one record (Kinesis PutRecord). */
-  put(partitionKey: string, data: Uint8Array): void {
+  /** Puts one record (Kinesis PutRecord); returns its sequence number. */
+  put(partitionKey: string, data: Uint8Array): string {
     if (this.stopped) throw new Error('the local stream is stopped');
     const shard = this.shardOf(partitionKey);
     const seq = String(++this.sequence).padStart(21, '0');
@@ -102,6 +105,7 @@ export class LocalStream {
     });
     this.inFlight++;
     this.schedule(shard, this.batchWindowMs);
+    return seq;
   }
 
   /** Kinesis hashes the partition key with MD5; a device's key is hashed once. */
@@ -177,7 +181,7 @@ export class LocalStream {
         this.deadLetters.push(dead);
         this.onDeadLetter?.(dead);
         shard.attempts = 0;
-        this.settle(1);
+        this.settle(1, []);
       }
     }
     shard.running = false;
@@ -187,14 +191,17 @@ export class LocalStream {
 
   private complete(shard: Shard, n: number): void {
     if (n <= 0) return;
-    shard.queue.splice(0, n);
+    const processed = shard.queue.splice(0, n);
     shard.attempts = 0;
-    this.settle(n);
+    this.settle(
+      n,
+      processed.map((r) => r.kinesis.sequenceNumber),
+    );
   }
 
-  private settle(n: number): void {
+  private settle(n: number, processed: readonly string[]): void {
     this.inFlight -= n;
-    this.onSettled?.(n);
+    this.onSettled?.(n, processed);
     if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 }

@@ -38,6 +38,8 @@ export interface FleetOptions {
   readonly ingest?: 'basic' | 'plain';
   /** @default 10000 */
   readonly maxQueuedMessages?: number;
+  /** Whether the devices take commands (subscribe to their command topics). @default true */
+  readonly commands?: boolean;
   /** How long start() waits for every device to connect. @default 30000 */
   readonly connectTimeoutMs?: number;
   /** How long stop() waits for queues to drain. @default 10000 */
@@ -153,6 +155,7 @@ export class Fleet {
         batch: s.batch,
         samplingHz: s.rateHz,
         maxQueuedMessages: options.maxQueuedMessages,
+        commands: options.commands,
         clock: options.clock,
         logger: options.logger,
       });

@@ -5,10 +5,13 @@
 // time, so the receiver can tell the latency. Prints one JSON line when done:
 // {"sent": n, "acked": n, "seconds": s, "cpuMs": ms} (CPU time while publishing).
 //
-//   node e2e-load.mjs <brokerUrl> <devices> <rate> <seconds> <readingsPerMessage>
+// Several of these run side by side when one process cannot offer enough; `firstDevice` keeps
+// their device ids apart.
+//
+//   node e2e-load.mjs <brokerUrl> <devices> <rate> <seconds> <readingsPerMessage> [firstDevice]
 import mqtt from 'mqtt';
 
-const [url, devicesArg, rateArg, secondsArg, readingsArg] = process.argv.slice(2);
+const [url, devicesArg, rateArg, secondsArg, readingsArg, firstArg] = process.argv.slice(2);
 const devices = Number(devicesArg);
 const rate = Number(rateArg);
 const seconds = Number(secondsArg);
@@ -16,7 +19,8 @@ const readingsPer = Number(readingsArg);
 const SITE = 'bench';
 const UNITS = { vibration_rms: 'mm/s', bearing_temp_c: 'degC', motor_current_a: 'A', pressure_kpa: 'kPa' };
 
-const ids = Array.from({ length: devices }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
+const first = Number(firstArg ?? 0);
+const ids = Array.from({ length: devices }, (_, i) => `bench-${String(first + i).padStart(5, '0')}`);
 const clients = await Promise.all(
   ids.map((id) => mqtt.connectAsync(url, { clientId: id, reconnectPeriod: 0, keepalive: 60 })),
 );

@@ -224,6 +224,31 @@ describe('stream-processor', () => {
     expect(quarantined()).toEqual([]);
   });
 
+  it('when the quarantine bucket cannot be written, fails the bad record (Lambda retries it, then sends it to the dead-letter queue) and stores the rest', async () => {
+    s3.on(PutObjectCommand).rejects(new Error('service unavailable'));
+    const event = kinesisEvent([JSON.stringify(validMessage()), 'not json at all']);
+    const res = await handler()(event);
+
+    // Not dropped: reported failed, so the event source mapping retries it and, past its retries,
+    // sends its coordinates to the on-failure destination; the stream keeps the record meanwhile.
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: event.Records[1]!.kinesis.sequenceNumber }]);
+    expect(writtenRecords()).toHaveLength(3);
+  });
+
+  it('when a device replays a message it already sent (same seq and readings), writes the very same records again', async () => {
+    const message = JSON.stringify(validMessage({ seq: 41 }));
+    await handler()(kinesisEvent([message]));
+    const first = writtenRecords();
+    timestream.resetHistory();
+    await handler()(kinesisEvent([message]));
+
+    // Same dimensions, time, measure name and values: Timestream keeps one record (only a write with
+    // a different value needs a higher Version: https://docs.aws.amazon.com/timestream/latest/developerguide/API_Record.html),
+    // so a replay after a lost acknowledgement leaves no duplicate; the timestamps are the device's own.
+    expect(writtenRecords()).toEqual(first);
+    expect(first.map((r) => r.Time)).toEqual([String(NOW - 2000), String(NOW - 1000), String(NOW)]);
+  });
+
   it('when given any byte string, never throws and quarantines every invalid input', async () => {
     await fc.assert(
       fc.asyncProperty(

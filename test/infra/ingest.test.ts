@@ -1,5 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { RULES } from '../../core/rules';
+import { RULES, ruleName } from '../../core/rules';
 import { buildStack } from '../fixtures/stack';
 
 let template: Template;
@@ -52,6 +52,22 @@ describe('ingest path infrastructure', () => {
       SourceAccount: { Ref: 'AWS::AccountId' },
       SourceArn: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':rule/aiot_test_events$')])] },
     });
+  });
+
+  it('when synthesized, gives every rule the stack defines an S3 error action of its own, so no rule drops a message silently', () => {
+    const rules = Object.values(template.findResources('AWS::IoT::TopicRule')).map(
+      (r) => r.Properties.TopicRulePayload as { Sql: string; ErrorAction?: { S3?: { Key?: string } } },
+    );
+    // One deployed rule per definition the local runtime runs too.
+    expect(rules.map((r) => r.Sql).sort()).toEqual(
+      Object.values(RULES)
+        .map((r) => r.sql)
+        .sort(),
+    );
+    for (const rule of rules) {
+      const id = Object.values(RULES).find((r) => r.sql === rule.Sql)!.id;
+      expect(rule.ErrorAction?.S3?.Key).toMatch(new RegExp(`^rule-errors/${ruleName('test', id)}/`));
+    }
   });
 
   it('when synthesized, encrypts the stream and its dead-letter queue with the project key', () => {

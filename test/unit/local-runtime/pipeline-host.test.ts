@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { COMMAND_SCHEMA_VERSION } from '../../../core/commands';
 import type { AnomalyEvent } from '../../../core/events';
-import type { InboundMessage } from '../../../local/broker';
 import { createPipeline } from '../../../local/pipeline';
 import {
   emptyProgress,
@@ -13,6 +12,7 @@ import {
   type PipelineToHost,
 } from '../../../local/pipeline-host';
 import { openLocalStore } from '../../../local/store';
+import type { LoggedMessage } from '../../../local/stream-log';
 
 /**
  * The pipeline's clock starts here (years back: by the wall clock every reading would be refused
@@ -20,7 +20,10 @@ import { openLocalStore } from '../../../local/store';
  */
 const T0 = Date.UTC(2020, 0, 1, 12);
 
-const message = (topic: string, payload: unknown, receivedAt = T0): InboundMessage => ({
+/** Each message has its own place in the stream log, as the runtime gives it. */
+let logPosition = 0;
+const message = (topic: string, payload: unknown, receivedAt = T0): LoggedMessage => ({
+  id: ++logPosition,
   topic,
   payload: Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify(payload)),
   clientId: topic.split('/')[3]!,
@@ -38,8 +41,8 @@ const telemetry = (deviceId: string, seq: number, ts: number) =>
     readings: [{ ts, values: { bearing_temp_c: 40 + seq } }],
   });
 
-/** The pipeline in this thread on an in-memory store, its clock stopped at T0, what it posts kept. */
-function inProcess() {
+/** The pipeline in this thread on an in-memory store, its clock stopped at T0, what it posts kept (and told to `onPost`). */
+function inProcess(onPost?: (m: PipelineToHost) => void) {
   const store = openLocalStore(':memory:');
   const posted: PipelineToHost[] = [];
   const pipeline = createPipeline({
@@ -47,7 +50,10 @@ function inProcess() {
     stage: 'local',
     batchWindowMs: 1,
     clock: () => T0,
-    post: (m) => posted.push(m),
+    post: (m) => {
+      posted.push(m);
+      onPost?.(m);
+    },
   });
   return { store, posted, pipeline };
 }
@@ -82,6 +88,42 @@ describe('createPipeline', () => {
   });
 });
 
+describe('createPipeline when the store fails', () => {
+  it('when a record keeps failing and the quarantine fails too at first, dead-letters it with the reason once the quarantine takes it, and only then reports it done', async () => {
+    const finished: number[] = [];
+    let finishedOne!: () => void;
+    const done = new Promise<void>((r) => {
+      finishedOne = r;
+    });
+    const { store, pipeline } = inProcess((m) => {
+      if (m.type !== 'progress' || m.done.length === 0) return;
+      finished.push(...m.done);
+      finishedOne();
+    });
+    // The adapters are called through these properties at each write: failing from now on.
+    store.telemetry.write = async () => {
+      throw new Error('database is locked');
+    };
+    const put = store.quarantine.put.bind(store.quarantine);
+    let quarantineFailures = 2;
+    store.quarantine.put = async (items) => {
+      if (quarantineFailures-- > 0) throw new Error('database is locked');
+      return put(items);
+    };
+    const m = telemetry('dev-0', 0, T0 - 1000);
+    await pipeline.dispatch(m);
+    await done;
+    await pipeline.stop();
+
+    expect(finished).toEqual([m.id]);
+    const [kept] = store.quarantine.list({ limit: 10 }).items;
+    expect(kept).toMatchObject({ source: 'stream-dead-letter' });
+    expect(kept!.reason).toContain("the store's last error: database is locked");
+    expect(quarantineFailures).toBeLessThan(0);
+    store.close();
+  });
+});
+
 describe('createPipeline with a device answering a safe-mode command', () => {
   it('when the answer arrives, the acknowledgement rule hands it to the host with its topic, counted as taken', async () => {
     const { store, posted, pipeline } = inProcess();
@@ -110,27 +152,32 @@ describe('PipelineHost', () => {
     const totals = emptyProgress();
     const storedTimes: number[] = [];
     const anomalies: AnomalyEvent[] = [];
+    const finished: number[] = [];
     const host = await PipelineHost.start({
       dbFile,
       stage: 'local',
       clockStartMs: T0,
       batchWindowMs: 5,
       reportStoredTimes: true,
-      onProgress: (p) => {
+      onProgress: (p, done) => {
         for (const k of Object.keys(totals) as (keyof PipelineProgress)[]) totals[k] += p[k];
+        finished.push(...done);
       },
       onAnomaly: (e) => anomalies.push(e),
       log: () => {},
     });
     host.onStored((_at, times) => storedTimes.push(...times));
+    const handed: number[] = [];
+    const dispatch = (m: LoggedMessage) => {
+      handed.push(m.id);
+      host.dispatch(m);
+    };
     try {
       const t0 = T0 - 3_600_000;
-      for (let seq = 0; seq < 50; seq++) host.dispatch(telemetry(`dev-${seq % 3}`, seq, t0 + seq * 1000));
+      for (let seq = 0; seq < 50; seq++) dispatch(telemetry(`dev-${seq % 3}`, seq, t0 + seq * 1000));
       // Not JSON: the rule fails (its error action); JSON of the wrong shape: the stream processor.
-      host.dispatch(message('dt/aiot/plant-1/dev-0/telemetry', Buffer.from('not json at all')));
-      host.dispatch(
-        message('dt/aiot/plant-1/dev-1/telemetry', { schema: 'aiot.telemetry/1', deviceId: 'dev-1' }),
-      );
+      dispatch(message('dt/aiot/plant-1/dev-0/telemetry', Buffer.from('not json at all')));
+      dispatch(message('dt/aiot/plant-1/dev-1/telemetry', { schema: 'aiot.telemetry/1', deviceId: 'dev-1' }));
       const event: AnomalyEvent = {
         schema: 'aiot.event/1',
         kind: 'anomaly',
@@ -142,9 +189,11 @@ describe('PipelineHost', () => {
         measures: { bearing_temp_c: 93 },
         source: 'edge',
       };
-      host.dispatch(message('dt/aiot/plant-1/dev-2/events', event));
+      dispatch(message('dt/aiot/plant-1/dev-2/events', event));
       expect(host.pending).toBe(53);
       await host.drained();
+      // Every message handed over is reported finished, once: it may leave the stream log.
+      expect(finished.sort((a, b) => a - b)).toEqual(handed);
 
       expect(host.pending).toBe(0);
       expect(totals).toMatchObject({
