@@ -17,9 +17,9 @@ import {
   readNabSeries,
   readNabWindows,
   resultsPath,
-} from '../../core/nab/corpus';
-import { parseNabTimestamp } from '../../core/nab/csv';
-import { type NabProfileName, type ScoredFile, scoreAllProfiles } from '../../core/nab/scorer';
+} from '../nab/corpus';
+import { parseNabTimestamp } from '../nab/csv';
+import { type NabProfileName, type ScoredFile, scoreAllProfiles } from '../nab/scorer';
 
 const repoRoot = resolve(__dirname, '..', '..');
 const sharedNab = resolve(repoRoot, '..', 'shared', 'nab');

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listNabFiles, readNabResults, readNabSeries, resultsPath } from '../../../core/nab/corpus';
+import { listNabFiles, readNabResults, readNabSeries, resultsPath } from '../../nab/corpus';
 
 describe('NAB corpus files', () => {
   let root: string;

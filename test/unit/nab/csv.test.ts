@@ -1,4 +1,4 @@
-import { parseNabCsv, parseNabResultsCsv, parseNabTimestamp } from '../../../core/nab';
+import { parseNabCsv, parseNabResultsCsv, parseNabTimestamp } from '../../nab';
 
 describe('parseNabCsv', () => {
   it('when lines end with CRLF, keeps timestamps clean and reads every row', () => {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readNabResults, readNabWindows } from '../../../core/nab/corpus';
-import { scoreAllProfiles } from '../../../core/nab/scorer';
+import { readNabResults, readNabWindows } from '../../nab/corpus';
+import { scoreAllProfiles } from '../../nab/scorer';
 
 /**
  * NAB's data and reference results are not part of this repository (MIT-licensed by Numenta):

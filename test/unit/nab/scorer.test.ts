@@ -5,7 +5,7 @@ import {
   scaledSigmoid,
   scoreCorpus,
   sweepScores,
-} from '../../../core/nab';
+} from '../../nab';
 
 /** 20 rows at 5-minute steps; the probation is floor(0.15 * 20) = 3 rows. */
 function file(scores: Record<number, number>, windows: [number, number][] = [[10, 14]]): ScoredFile {

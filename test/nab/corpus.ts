@@ -1,6 +1,6 @@
 /**
  * File access for NAB-layout folders (`<root>/<category>/<file>.csv`). This is the only
- * module of `core/nab` that touches the file system; the benchmark and tests use it, the
+ * module of `test/nab` that touches the file system; the benchmark and tests use it, the
  * detector never does.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
