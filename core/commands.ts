@@ -1,6 +1,10 @@
 import { z } from 'zod';
+import { DeviceIdSchema } from './telemetry';
 
-/** Commands sent to a device on `cmd/aiot/<site>/<deviceId>/<command>`, answered on `…/res`. */
+/**
+ * Commands sent to a device on `cmd/aiot/<site>/<deviceId>/<command>` (or, from a site's edge,
+ * `cmd/aiot-edge/<site>/<command>` with `deviceId` set), answered on `cmd/aiot/<site>/<deviceId>/<command>/res`.
+ */
 export const COMMAND_SCHEMA_VERSION = 'aiot.command/1';
 
 export const COMMANDS = ['safe-mode', 'sampling-rate', 'resume'] as const;
@@ -11,6 +15,11 @@ export const CommandSchema = z.strictObject({
   schema: z.literal(COMMAND_SCHEMA_VERSION),
   commandId: z.string().min(1).max(128),
   issuedAt: z.number().int().positive(),
+  /**
+   * The device a command is for, when its topic does not say: required on a site's edge command
+   * topic (`cmd/aiot-edge/<site>/<command>`), where every device of the site receives it.
+   */
+  deviceId: DeviceIdSchema.optional(),
   /** Free-form parameters of the command, e.g. `{ "hz": 2 }` for sampling-rate. */
   params: z.record(z.string(), z.unknown()).default({}),
 });

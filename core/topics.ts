@@ -21,6 +21,28 @@ export const commandResponseTopic = (site: string, deviceId: string, command: st
 export const commandFilter = (site: string, deviceId: string): string => `cmd/${APP}/${site}/${deviceId}/+`;
 
 /**
+ * A site's edge command topic: the Greengrass core's edge component publishes its local commands
+ * here, with the target device in the payload (`Command.deviceId`), and the MQTT bridge relays
+ * them to the site's broker. One literal topic per site and command because the bridge takes no
+ * MQTT wildcard in a mapping whose source is local publish/subscribe
+ * (https://docs.aws.amazon.com/greengrass/v2/developerguide/mqtt-bridge-component.html#mqtt-bridge-component-configuration).
+ * Its own application level, so it cannot be mistaken for a device's topic.
+ */
+export const EDGE_APP = `${APP}-edge`;
+export const edgeCommandTopic = (site: string, command: string): string =>
+  `cmd/${EDGE_APP}/${site}/${command}`;
+/** Every edge command at one site (a subscription filter). */
+export const edgeCommandFilter = (site: string): string => `cmd/${EDGE_APP}/${site}/+`;
+
+/** Parses an edge command topic; undefined for any other topic. */
+export function parseEdgeCommandTopic(topic: string): { site: string; command: string } | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 4 || parts[0] !== 'cmd' || parts[1] !== EDGE_APP || !parts[2] || !parts[3])
+    return undefined;
+  return { site: parts[2], command: parts[3] };
+}
+
+/**
  * Client ids a claim certificate may connect with during fleet provisioning: a device id never
  * starts with this (the pre-provisioning hook refuses such serials), so a leaked claim
  * certificate cannot connect as a device.
@@ -129,11 +151,15 @@ export function devicePublishAllowed(deviceId: string, topic: string): boolean {
 }
 
 /**
- * True when the device `deviceId` may subscribe with `filter`: only inside its own command
- * space `cmd/aiot/<site>/<deviceId>/…` (a wildcard for the site is fine, for the device is not).
+ * True when the device `deviceId` may subscribe with `filter`: inside its own command space
+ * `cmd/aiot/<site>/<deviceId>/…` (a wildcard for the site is fine, for the device is not), or a
+ * site's edge commands `cmd/aiot-edge/<site>/…`, which a site's broker admits (client device auth)
+ * and IoT Core does not (the cloud policy grants only {@link deviceTopicGrants}).
  */
-export function deviceSubscribeAllowed(deviceId: string, filter: string): boolean {
+export function deviceSubscribeAllowed(deviceId: string, filter: string, edge = false): boolean {
   const parts = filter.split('/');
+  if (edge && parts.length === 4 && parts[0] === 'cmd' && parts[1] === EDGE_APP && parts[2] !== '#')
+    return parts[2] !== '+' && parts[3] !== '#';
   return (
     parts.length >= 5 && parts[0] === 'cmd' && parts[1] === APP && parts[2] !== '#' && parts[3] === deviceId
   );

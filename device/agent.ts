@@ -13,7 +13,9 @@ import {
   basicIngestTopic,
   commandFilter,
   commandResponseTopic,
+  edgeCommandFilter,
   parseDeviceTopic,
+  parseEdgeCommandTopic,
   splitBasicIngest,
   telemetryTopic,
 } from '../core/topics';
@@ -223,8 +225,12 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
   /** Connects and subscribes to the device's commands; resolves once connected. */
   async start(): Promise<void> {
     this.stopped = false;
-    if (this.options.commands !== false)
-      await this.link.subscribe(commandFilter(this.site, this.deviceId), (t, p) => this.onCommand(t, p));
+    if (this.options.commands !== false) {
+      const onCommand = (t: string, p: Buffer) => this.onCommand(t, p);
+      await this.link.subscribe(commandFilter(this.site, this.deviceId), onCommand);
+      // The site's edge commands come from a Greengrass core's broker (or a local one), never IoT Core.
+      await this.link.subscribe(edgeCommandFilter(this.site), onCommand, ['core', 'broker']);
+    }
     await this.link.open();
   }
 
@@ -393,14 +399,26 @@ export class DeviceAgent extends EventEmitter<AgentEvents> {
   }
 
   private onCommand(topic: string, payload: Buffer): void {
-    const t = parseDeviceTopic(topic);
-    if (t?.direction !== 'cmd' || t.response || t.deviceId !== this.deviceId) return;
-    const { response, repeat } = this.commands.receive(t.leaf, payload);
+    let name: string;
+    let addressedTo: string | undefined;
+    const edge = parseEdgeCommandTopic(topic);
+    if (edge) {
+      if (edge.site !== this.site) return;
+      name = edge.command;
+      addressedTo = this.deviceId;
+    } else {
+      const t = parseDeviceTopic(topic);
+      if (t?.direction !== 'cmd' || t.response || t.deviceId !== this.deviceId) return;
+      name = t.leaf;
+    }
+    const received = this.commands.receive(name, payload, addressedTo);
+    if (!received) return;
+    const { response, repeat } = received;
     if (!repeat) {
       if (response.status === 'ok') this.counters.commandsApplied++;
       else this.counters.commandsRejected++;
     }
-    void this.respond(t.leaf, response);
+    void this.respond(name, response);
   }
 
   /** Applies a valid command to the device (its state, its listeners). */

@@ -30,14 +30,26 @@ export class CommandInbox {
     private readonly clock: Clock,
   ) {}
 
-  /** The answer to `payload` arriving for the command `name`; `repeat` when it was answered before. */
-  receive(name: string, payload: Buffer): { response: CommandResponse; repeat: boolean } {
+  /**
+   * The answer to `payload` arriving for the command `name`; `repeat` when it was answered before.
+   *
+   * @param addressedTo the device's id, for a command taken from a topic every device of a site
+   *   receives (the site's edge commands): a command whose `deviceId` is not this one is for
+   *   another device and gets no answer (undefined)
+   */
+  receive(
+    name: string,
+    payload: Buffer,
+    addressedTo?: string,
+  ): { response: CommandResponse; repeat: boolean } | undefined {
     let json: unknown;
     try {
       json = JSON.parse(payload.toString('utf8'));
     } catch {
       json = undefined;
     }
+    if (addressedTo !== undefined && (json as { deviceId?: unknown } | undefined)?.deviceId !== addressedTo)
+      return undefined;
     const id = (json as { commandId?: unknown } | undefined)?.commandId;
     const commandId = (typeof id === 'string' && id.slice(0, 128)) || 'unknown';
     const previous = this.answered.get(commandId);

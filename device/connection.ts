@@ -206,7 +206,10 @@ function errorText(e: unknown): string {
  */
 export class MqttLink {
   private connection: mqtt.MqttClientConnection | undefined;
-  private readonly subscriptions = new Map<string, MessageHandler>();
+  private readonly subscriptions = new Map<
+    string,
+    { readonly handler: MessageHandler; readonly paths?: readonly LinkPath[] }
+  >();
   private up = false;
   private current: LinkPath | undefined;
   private closed = true;
@@ -261,10 +264,20 @@ export class MqttLink {
     await c.publish(topic, payload, mqtt.QoS.AtLeastOnce);
   }
 
-  /** QoS 1 subscription, kept across reconnections. */
-  async subscribe(filter: string, handler: MessageHandler): Promise<void> {
-    this.subscriptions.set(filter, handler);
-    if (this.connection && this.up) await this.subscribeOne(this.connection, filter, handler);
+  /**
+   * QoS 1 subscription, kept across reconnections.
+   *
+   * @param paths where the subscription is made (every path when absent): a site's edge commands
+   *   exist on a core's broker, and IoT Core would refuse the filter
+   */
+  async subscribe(filter: string, handler: MessageHandler, paths?: readonly LinkPath[]): Promise<void> {
+    this.subscriptions.set(filter, { handler, paths });
+    if (this.connection && this.up && this.onPath(paths))
+      await this.subscribeOne(this.connection, filter, handler);
+  }
+
+  private onPath(paths: readonly LinkPath[] | undefined): boolean {
+    return !paths || (this.current !== undefined && paths.includes(this.current));
   }
 
   private async subscribeOne(c: mqtt.MqttClientConnection, filter: string, handler: MessageHandler) {
@@ -324,8 +337,8 @@ export class MqttLink {
 
   private async afterConnect(c: mqtt.MqttClientConnection, sessionPresent: boolean): Promise<void> {
     if (!sessionPresent) {
-      for (const [filter, handler] of this.subscriptions) {
-        await this.subscribeOne(c, filter, handler).catch(() => {});
+      for (const [filter, { handler, paths }] of this.subscriptions) {
+        if (this.onPath(paths)) await this.subscribeOne(c, filter, handler).catch(() => {});
       }
     }
     if (this.connection !== c || this.closed) return;

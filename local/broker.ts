@@ -136,7 +136,9 @@ export async function embeddedBroker(opts: EmbeddedBrokerOptions = {}): Promise<
     );
   };
   aedes.authorizeSubscribe = (client, sub, done) => {
-    if (!client || deviceSubscribeAllowed(client.id, sub.topic)) return done(null, sub);
+    // The local broker stands for IoT Core and a site's broker at once: a device may also take
+    // its site's edge commands, as client device auth lets it on a core.
+    if (!client || deviceSubscribeAllowed(client.id, sub.topic, true)) return done(null, sub);
     done(new Error(`client ${client.id} may not subscribe to ${sub.topic}`), null);
   };
 

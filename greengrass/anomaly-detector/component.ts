@@ -12,7 +12,7 @@ import {
 import { type AnomalyEvent, EVENT_SCHEMA_VERSION } from '../../core/events';
 import { type Severity, severityRank } from '../../core/severity';
 import { parseTelemetry } from '../../core/telemetry';
-import { aggregatesTopic, commandTopic, eventsTopic, parseDeviceTopic } from '../../core/topics';
+import { aggregatesTopic, edgeCommandTopic, eventsTopic, parseDeviceTopic } from '../../core/topics';
 import { WindowAggregate } from './aggregates';
 import { type EdgeConfig, parseEdgeConfig } from './config';
 import { CloudOutbox, type EdgeLogger } from './outbox';
@@ -393,6 +393,7 @@ export class AnomalyDetectorComponent {
       schema: COMMAND_SCHEMA_VERSION,
       commandId: `edge-${d.deviceId}-${ts}`.slice(0, 128),
       issuedAt: now,
+      deviceId: d.deviceId,
       params: {
         reason,
         score,
@@ -401,7 +402,7 @@ export class AnomalyDetectorComponent {
         ...(limit && { measure: limit.measure, limit: limit.limit }),
       },
     };
-    const topic = commandTopic(d.site, d.deviceId, a.command);
+    const topic = edgeCommandTopic(d.site, a.command);
     this.counters.actuations++;
     this.log('warn', `${d.deviceId}: ${a.command} (${reason})`);
     this.options.transport.publishLocal(topic, JSON.stringify(command)).catch((e: unknown) => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { aggregatesTopic, commandTopic, eventsTopic } from '../../core/topics';
+import { aggregatesTopic, edgeCommandTopic, eventsTopic } from '../../core/topics';
 import { COMPONENT_NAME, DEFAULT_EDGE_CONFIG, type EdgeConfig } from './config';
 import { ARCHITECTURES, MIN_NODE_MAJOR } from './platforms';
 
@@ -70,7 +70,7 @@ export function anomalyDetectorRecipe(options: RecipeOptions): Record<string, un
             [`${COMPONENT_NAME}:pubsub:2`]: {
               policyDescription: 'Commands a device locally (safe mode) before a safety limit is crossed',
               operations: ['aws.greengrass#PublishToTopic'],
-              resources: [commandTopic(anyLevel, anyLevel, config.actuation.command)],
+              resources: [edgeCommandTopic(anyLevel, config.actuation.command)],
             },
           },
           'aws.greengrass.ipc.mqttproxy': {

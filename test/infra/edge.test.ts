@@ -75,7 +75,7 @@ describe('edge processing infrastructure', () => {
       expect.objectContaining({
         operations: ['aws.greengrass#PublishToTopic'],
         // Local pub/sub authorization takes `*`, not MQTT wildcards.
-        resources: ['cmd/aiot/*/*/safe-mode'],
+        resources: ['cmd/aiot-edge/*/safe-mode'],
       }),
     ]);
     expect(Object.values(access['aws.greengrass.ipc.mqttproxy'])).toEqual([
@@ -228,15 +228,31 @@ describe('edge processing infrastructure', () => {
     const thing = '${iot:Connection.Thing.ThingName}';
     expect(policy.connect.resources).toEqual([`mqtt:clientId:${thing}`]);
     expect(policy.publish.resources).toContain(`mqtt:topic:dt/aiot/plant-1/${thing}/telemetry`);
-    expect(policy.subscribe.resources).toEqual([`mqtt:topicfilter:cmd/aiot/plant-1/${thing}/+`]);
+    expect(policy.subscribe.resources).toEqual([
+      `mqtt:topicfilter:cmd/aiot/plant-1/${thing}/+`,
+      'mqtt:topicfilter:cmd/aiot-edge/plant-1/+',
+    ]);
     const bridge = JSON.parse(c['aws.greengrass.clientdevices.mqtt.Bridge']!.ConfigurationUpdate!.Merge);
     expect(bridge.mqttTopicMapping).toMatchObject({
       telemetryToEdge: { topic: 'dt/aiot/+/+/telemetry', source: 'LocalMqtt', target: 'Pubsub' },
       telemetryToCloud: { topic: 'dt/aiot/+/+/telemetry', source: 'LocalMqtt', target: 'IotCore' },
-      edgeCommands: { topic: 'cmd/aiot/+/+/safe-mode', source: 'Pubsub', target: 'LocalMqtt' },
+      'edgeCommands-plant-1': {
+        topic: 'cmd/aiot-edge/plant-1/safe-mode',
+        source: 'Pubsub',
+        target: 'LocalMqtt',
+      },
       cloudCommands: { topic: 'cmd/aiot/+/+/+', source: 'IotCore', target: 'LocalMqtt' },
       replies: { topic: 'cmd/aiot/+/+/+/res', source: 'LocalMqtt', target: 'IotCore' },
     });
+    // The bridge takes MQTT wildcards only from the local broker or IoT Core, never from local
+    // publish/subscribe (mqtt-bridge-component.html#mqtt-bridge-component-configuration).
+    for (const [name, m] of Object.entries(bridge.mqttTopicMapping) as [
+      string,
+      { topic: string; source: string },
+    ][]) {
+      if (m.source === 'Pubsub')
+        expect({ name, topic: m.topic }).toEqual({ name, topic: expect.not.stringMatching(/[+#]/) });
+    }
   });
 
   it('when cdk-nag AwsSolutions checks run, there is no finding', () => {

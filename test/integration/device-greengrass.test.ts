@@ -51,9 +51,12 @@ describe('a device at a site with a Greengrass core', () => {
       acl: [
         'user observer',
         'topic read #',
+        'topic write cmd/aiot-edge/#',
         'topic read $aws/rules/#',
         'pattern readwrite dt/aiot/+/%u/#',
         'pattern readwrite cmd/aiot/+/%u/#',
+        // Client device auth lets every device of the site take the site's edge commands.
+        `pattern read cmd/aiot-edge/${SITE}/+`,
         'pattern write $aws/rules/+/dt/aiot/+/%u/telemetry',
         '',
       ].join('\n'),
@@ -180,6 +183,62 @@ describe('a device at a site with a Greengrass core', () => {
     await waitFor(() => seen.includes(`dt/aiot/${SITE}/${DEVICE}/events`));
     expect(seen).not.toContain(`dt/aiot/${SITE}/AIOT-00000001/telemetry`);
     await c.disconnect();
+  });
+
+  it('when the edge publishes a safe-mode for one device on the site topic, that device alone applies it and answers', async () => {
+    const agent = new DeviceAgent({
+      deviceId: DEVICE,
+      site: SITE,
+      units: { bearing_temp_c: 'degC' },
+      stateDir: join(pki.dir, 'state-edge-command'),
+      broker: {
+        kind: 'greengrass',
+        discovery: discovering(async () => [
+          {
+            coreThingArn: 'arn:aws:iot:eu-west-1:1:thing/aiot-dev-core-1',
+            host: '127.0.0.1',
+            port: port(),
+            caPem: corePem,
+          },
+        ]),
+        direct: {
+          kind: 'iot-core',
+          endpoint: '127.0.0.1',
+          port: port(),
+          caPath: pki.ca('core-ca'),
+          ...device_paths(device),
+        },
+      },
+      reconnect: { minS: 1, maxS: 1 },
+    });
+    const answers: string[] = [];
+    const onAnswer = (topic: string, payload: Buffer) => {
+      if (topic.endsWith('/res')) answers.push(`${topic} ${JSON.parse(payload.toString()).commandId}`);
+    };
+    observer.on('message', onAnswer);
+    await observer.subscribeAsync('cmd/aiot/+/+/+/res', { qos: 1 });
+    try {
+      await agent.start();
+      const command = (commandId: string, deviceId: string) =>
+        JSON.stringify({
+          schema: 'aiot.command/1',
+          commandId,
+          issuedAt: 1,
+          deviceId,
+          params: { reason: 'test' },
+        });
+      await observer.publishAsync(`cmd/aiot-edge/${SITE}/safe-mode`, command('edge-other', 'AIOT-00000001'), {
+        qos: 1,
+      });
+      await observer.publishAsync(`cmd/aiot-edge/${SITE}/safe-mode`, command('edge-own', DEVICE), { qos: 1 });
+      await waitFor(() => answers.length > 0);
+      expect(answers).toEqual([`cmd/aiot/${SITE}/${DEVICE}/safe-mode/res edge-own`]);
+      expect(agent.safeMode).toBe(true);
+      expect(agent.stats()).toMatchObject({ commandsApplied: 1, commandsRejected: 0 });
+    } finally {
+      observer.off('message', onAnswer);
+      await agent.stop();
+    }
   });
 
   describe('Greengrass discovery', () => {

@@ -1,5 +1,12 @@
 import { CommandNameSchema } from '../../../core/commands';
-import { commandFilter, commandResponseTopic, deviceTopicGrants, telemetryTopic } from '../../../core/topics';
+import {
+  commandFilter,
+  commandResponseTopic,
+  deviceTopicGrants,
+  edgeCommandFilter,
+  edgeCommandTopic,
+  telemetryTopic,
+} from '../../../core/topics';
 
 /**
  * The Greengrass components that let devices at a site reach their core over MQTT with mutual
@@ -32,7 +39,7 @@ const THING = '${iot:Connection.Thing.ThingName}';
 /**
  * Client device auth: every thing may try; each connects only with its thing name as client id,
  * publishes only its own telemetry and command replies at a listed site, and subscribes only to
- * its own commands. Client device auth takes no wildcard inside a topic resource
+ * its own commands and its site's edge commands. Client device auth takes no wildcard inside a topic resource
  * (https://docs.aws.amazon.com/greengrass/v2/developerguide/client-device-auth-component.html#client-device-auth-component-configuration),
  * so the site is listed, not matched.
  */
@@ -57,7 +64,10 @@ export function clientDeviceAuthConfig(sites: readonly string[]): Record<string,
           publish: { operations: ['mqtt:publish'], resources: publish.map((t) => `mqtt:topic:${t}`) },
           subscribe: {
             operations: ['mqtt:subscribe'],
-            resources: sites.map((site) => `mqtt:topicfilter:${commandFilter(site, THING)}`),
+            resources: sites.flatMap((site) => [
+              `mqtt:topicfilter:${commandFilter(site, THING)}`,
+              `mqtt:topicfilter:${edgeCommandFilter(site)}`,
+            ]),
           },
         },
       },
@@ -67,20 +77,25 @@ export function clientDeviceAuthConfig(sites: readonly string[]): Record<string,
 
 /**
  * The MQTT bridge's topic mappings. Telemetry goes to IoT Core on its plain topic, where the
- * telemetry rule reads it (`FROM 'dt/aiot/+/+/telemetry'`).
- * https://docs.aws.amazon.com/greengrass/v2/developerguide/mqtt-bridge-component.html#mqtt-bridge-component-configuration
+ * telemetry rule reads it (`FROM 'dt/aiot/+/+/telemetry'`). The bridge takes `+` and `#` only in
+ * a mapping whose source is the local MQTT broker or IoT Core, not local publish/subscribe
+ * (https://docs.aws.amazon.com/greengrass/v2/developerguide/mqtt-bridge-component.html#mqtt-bridge-component-configuration),
+ * so the edge component's commands travel on one literal topic per site (the device in the
+ * payload) and each site gets its own mapping.
  */
-export function bridgeConfig(localCommand: string): Record<string, unknown> {
+export function bridgeConfig(sites: readonly string[], localCommand: string): Record<string, unknown> {
   const telemetry = telemetryTopic('+', '+');
+  const edgeCommands = Object.fromEntries(
+    sites.map((site) => [
+      `edgeCommands-${site}`,
+      { topic: edgeCommandTopic(site, localCommand), source: 'Pubsub', target: 'LocalMqtt' },
+    ]),
+  );
   return {
     mqttTopicMapping: {
       telemetryToEdge: { topic: telemetry, source: 'LocalMqtt', target: 'Pubsub' },
       telemetryToCloud: { topic: telemetry, source: 'LocalMqtt', target: 'IotCore' },
-      edgeCommands: {
-        topic: commandFilter('+', '+').replace(/\+$/, localCommand),
-        source: 'Pubsub',
-        target: 'LocalMqtt',
-      },
+      ...edgeCommands,
       cloudCommands: { topic: commandFilter('+', '+'), source: 'IotCore', target: 'LocalMqtt' },
       replies: { topic: commandResponseTopic('+', '+', '+'), source: 'LocalMqtt', target: 'IotCore' },
     },

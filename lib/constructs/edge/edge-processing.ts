@@ -83,6 +83,6 @@ function clientDeviceComponents(
   return {
     [c.auth]: { version: v.auth, merge: clientDeviceAuthConfig(sites) },
     [c.broker]: { version: v.broker },
-    [c.bridge]: { version: v.bridge, merge: bridgeConfig(DEFAULT_EDGE_CONFIG.actuation.command) },
+    [c.bridge]: { version: v.bridge, merge: bridgeConfig(sites, DEFAULT_EDGE_CONFIG.actuation.command) },
   };
 }

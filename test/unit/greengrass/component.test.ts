@@ -155,8 +155,10 @@ describe('AnomalyDetectorComponent', () => {
 
     expect(transport.local).toHaveLength(1);
     const [action] = transport.local;
-    expect(action!.topic).toBe('cmd/aiot/plant-1/pump-1/safe-mode');
+    expect(action!.topic).toBe('cmd/aiot-edge/plant-1/safe-mode');
     const command = CommandSchema.parse(JSON.parse(action!.payload));
+    // The site's topic carries every device's commands: the payload names the device.
+    expect(command.deviceId).toBe('pump-1');
     const limit = DEFAULT_EDGE_CONFIG.safetyLimits.bearing_temp_c!.max!;
     expect(command.params).toMatchObject({ measure: 'bearing_temp_c', limit });
     expect(String(command.params.reason)).toContain('within 10% of its max limit 90');
@@ -299,7 +301,7 @@ describe('AnomalyDetectorComponent', () => {
     await feed(c, telemetry({ seconds: 100 }));
     await c.stop();
     expect(cloud('aggregates')).toHaveLength(10);
-    expect(transport.local.map((m) => m.topic)).toEqual(['cmd/aiot/plant-1/pump-1/safe-mode']);
+    expect(transport.local.map((m) => m.topic)).toEqual(['cmd/aiot-edge/plant-1/safe-mode']);
     await expect(c.applyConfig({ windowMs: 5 })).rejects.toThrow('invalid component configuration: windowMs');
     await expect(c.applyConfig({ detector: { bins: 0 } })).rejects.toThrow('bins must be a positive integer');
   });

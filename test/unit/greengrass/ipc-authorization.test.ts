@@ -50,7 +50,8 @@ describe('Greengrass IPC authorization (local stand-in for the nucleus)', () => 
   it('when the shipped recipe is checked, every topic the component uses is granted', () => {
     const ipc = new IpcAuthorizer(shippedAccessControl());
     expect(ipc.allows('aws.greengrass#SubscribeToTopic', 'dt/aiot/+/+/telemetry')).toBe(true);
-    expect(ipc.allows('aws.greengrass#PublishToTopic', 'cmd/aiot/plant-1/dev-7/safe-mode')).toBe(true);
+    expect(ipc.allows('aws.greengrass#PublishToTopic', 'cmd/aiot-edge/plant-1/safe-mode')).toBe(true);
+    expect(ipc.allows('aws.greengrass#PublishToTopic', 'cmd/aiot-edge/plant-1/resume')).toBe(false);
     expect(ipc.allows('aws.greengrass#PublishToIoTCore', 'dt/aiot/plant-1/dev-7/aggregates')).toBe(true);
     expect(ipc.allows('aws.greengrass#PublishToIoTCore', 'dt/aiot/plant-1/dev-7/events')).toBe(true);
   });

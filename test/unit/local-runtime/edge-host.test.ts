@@ -41,7 +41,7 @@ describe('EdgeHost', () => {
       edge.offer(telemetry(`dev-${seq % 2}`, seq, now - 30_000 + seq * 1000));
     // Not a sensor topic: the component never subscribed to it.
     edge.offer({
-      topic: 'cmd/aiot/plant-1/dev-0/safe-mode',
+      topic: 'cmd/aiot-edge/plant-1/safe-mode',
       clientId: 'x',
       receivedAt: now,
       payload: Buffer.from('{}'),
@@ -77,7 +77,7 @@ describe('EdgeHost', () => {
   it('when a device nears its safety limit, the host carries the local safe-mode command the shipped recipe grants', async () => {
     const { published, stats } = await nearLimit();
     expect(stats.actuations).toBe(1);
-    expect(published).toEqual(['cmd/aiot/plant-1/dev-0/safe-mode']);
+    expect(published).toEqual(['cmd/aiot-edge/plant-1/safe-mode']);
   });
 
   it('when the recipe grants PublishToTopic with MQTT wildcards, the host refuses the command as a core does', async () => {
@@ -87,7 +87,7 @@ describe('EdgeHost', () => {
       Object.entries(pubsub).map(([name, p]) => [
         name,
         p.operations.includes('aws.greengrass#PublishToTopic')
-          ? { ...p, resources: ['cmd/aiot/+/+/safe-mode'] }
+          ? { ...p, resources: ['cmd/aiot-edge/+/safe-mode'] }
           : p,
       ]),
     );
@@ -95,7 +95,7 @@ describe('EdgeHost', () => {
     expect(stats.actuations).toBe(1);
     expect(published).toEqual([]);
     expect(logs.join('\n')).toMatch(
-      /UnauthorizedError: .*#PublishToTopic on cmd\/aiot\/plant-1\/dev-0\/safe-mode/,
+      /UnauthorizedError: .*#PublishToTopic on cmd\/aiot-edge\/plant-1\/safe-mode/,
     );
   });
 });
