@@ -4,7 +4,10 @@ import {
   commandTopic,
   devicePublishAllowed,
   deviceSubscribeAllowed,
+  edgeCommandFilter,
+  edgeCommandTopic,
   parseDeviceTopic,
+  parseEdgeCommandTopic,
   splitBasicIngest,
   TopicMemo,
   telemetryTopic,
@@ -66,6 +69,23 @@ describe('topics', () => {
     expect(deviceSubscribeAllowed('d1', 'cmd/aiot/plant-a/+/+')).toBe(false);
     expect(deviceSubscribeAllowed('d1', 'cmd/aiot/#')).toBe(false);
     expect(deviceSubscribeAllowed('d1', 'dt/aiot/plant-a/d1/telemetry')).toBe(false);
+  });
+
+  it('when a device subscribes to its site edge commands, a site broker allows one site and IoT Core none', () => {
+    expect(deviceSubscribeAllowed('d1', edgeCommandFilter('plant-a'), true)).toBe(true);
+    expect(deviceSubscribeAllowed('d1', edgeCommandFilter('plant-a'))).toBe(false);
+    expect(deviceSubscribeAllowed('d1', 'cmd/aiot-edge/+/+', true)).toBe(false);
+    expect(deviceSubscribeAllowed('d1', 'cmd/aiot-edge/#', true)).toBe(false);
+    expect(deviceSubscribeAllowed('d1', 'cmd/aiot-edge/plant-a/#', true)).toBe(false);
+  });
+
+  it('when an edge command topic is parsed, gives its site and command; a device topic is not one', () => {
+    expect(parseEdgeCommandTopic(edgeCommandTopic('plant-a', 'safe-mode'))).toEqual({
+      site: 'plant-a',
+      command: 'safe-mode',
+    });
+    expect(parseEdgeCommandTopic(commandTopic('plant-a', 'd1', 'safe-mode'))).toBeUndefined();
+    expect(parseDeviceTopic(edgeCommandTopic('plant-a', 'safe-mode'))).toBeUndefined();
   });
 });
 
