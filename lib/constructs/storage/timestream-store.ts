@@ -5,6 +5,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as timestream from 'aws-cdk-lib/aws-timestream';
 import { Construct } from 'constructs';
+import type { ProjectFunction } from '../common/project-function';
+import type { HotStore } from './hot-store';
 
 export interface TimestreamStoreProps {
   /** Prefix of the database name (the stage keeps deployments apart). */
@@ -22,7 +24,8 @@ export interface TimestreamStoreProps {
  * Magnetic-store writes are on, so readings replayed after a long outage are still accepted;
  * what Timestream rejects from them lands in S3 with the reason.
  */
-export class TimestreamStore extends Construct {
+export class TimestreamStore extends Construct implements HotStore {
+  public readonly backend = 'timestream-liveanalytics' as const;
   public readonly database: timestream.CfnDatabase;
   public readonly telemetryTable: timestream.CfnTable;
   public readonly eventsTable: timestream.CfnTable;
@@ -78,8 +81,17 @@ export class TimestreamStore extends Construct {
     });
   }
 
+  grantWriteTelemetry(fn: ProjectFunction): void {
+    this.grantWrite(fn, this.telemetryTable, 'TELEMETRY');
+  }
+
+  grantWriteEvents(fn: ProjectFunction): void {
+    this.grantWrite(fn, this.eventsTable, 'EVENTS');
+  }
+
   /** Lets `fn` write to a table and tells it where: environment and permission in one call. */
   grantWrite(fn: lambda.Function, table: timestream.CfnTable, envPrefix: string): void {
+    fn.addEnvironment('STORAGE_BACKEND', this.backend);
     fn.addEnvironment(`${envPrefix}_DATABASE`, this.databaseName);
     fn.addEnvironment(`${envPrefix}_TABLE`, table.tableName!);
     fn.addToRolePolicy(
@@ -90,7 +102,9 @@ export class TimestreamStore extends Construct {
 
   /** Lets `fn` query the store (SELECT on both tables). */
   grantRead(fn: lambda.Function): void {
+    fn.addEnvironment('STORAGE_BACKEND', this.backend);
     fn.addEnvironment('TELEMETRY_DATABASE', this.databaseName);
+    fn.addEnvironment('TELEMETRY_TABLE', this.telemetryTable.tableName!);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['timestream:Select', 'timestream:DescribeTable'],
