@@ -115,6 +115,13 @@ describe('hot store: Timestream for LiveAnalytics (storageBackend=timestream-liv
     expect(ofType(live, 'AWS::Timestream::Table')).toHaveLength(2);
     expect(ofType(live, 'AWS::Timestream::InfluxDBInstance')).toEqual([]);
     expect(ofType(live, 'AWS::EC2::VPC')).toEqual([]);
+    // Switching to InfluxDB later must not delete the history.
+    for (const [, r] of [
+      ...ofType(live, 'AWS::Timestream::Database'),
+      ...ofType(live, 'AWS::Timestream::Table'),
+    ]) {
+      expect((r as { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
+    }
     live.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^Validates device telemetry'),
       Environment: {

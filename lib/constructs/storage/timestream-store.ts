@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -63,6 +63,9 @@ export class TimestreamStore extends Construct implements HotStore {
     };
     this.telemetryTable = table('TelemetryTable', 'telemetry');
     this.eventsTable = table('EventsTable', 'events');
+    // Switching storageBackend drops these from the template: the data stays in the account.
+    for (const r of [this.database, this.telemetryTable, this.eventsTable])
+      r.applyRemovalPolicy(RemovalPolicy.RETAIN);
 
     Validations.of(this).acknowledge({
       id: 'CloudFormation-Validate::W3697',
