@@ -5,7 +5,7 @@ import * as quicksight from 'aws-cdk-lib/aws-quicksight';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { lakeDatasets } from '../../../core/lake/queries';
-import { acknowledge } from '../common/nag';
+import { acknowledge, nagArn } from '../common/nag';
 import type { DataLake } from '../storage/data-lake';
 import { DATASETS, type DatasetKey, operatorDashboardDefinition } from './dashboard-definition';
 
@@ -190,7 +190,7 @@ export class OperatorDashboard extends Construct {
     );
     acknowledge(
       access,
-      `IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/${lake.databaseName}/*]`,
+      `IAM5[Resource::${nagArn(this, 'glue', `table/${lake.databaseName}/*`)}]`,
       'The tables of the lake database only.',
     );
     // A dataset is checked against its tables when it is created: the tables and the role's
