@@ -60,11 +60,7 @@ function readJson(file: string, what: string): unknown {
   }
 }
 
-/**
- * The deployment from CDK context, validated by the stack's own loader (lib/config.ts). The
- * storage backend is read here so that a backend the loader does not accept yet can still be
- * costed.
- */
+/** The deployment from CDK context, validated by the stack's own loader (lib/config.ts). */
 export function deploymentFromContext(
   context: Readonly<Record<string, unknown>>,
   options: { backend?: Backend; influxInstanceClass?: string; influxStorageGb?: number; lake?: boolean } = {},
@@ -73,18 +69,14 @@ export function deploymentFromContext(
   if (unknown.length > 0) {
     throw new Error(`unknown configuration key ${unknown.join(', ')} (known: ${CONFIG_KEYS.join(', ')})`);
   }
-  const { storageBackend, ...rest } = context;
-  if (storageBackend !== undefined && !BACKENDS.includes(storageBackend as Backend)) {
-    throw new Error(`storageBackend must be one of ${BACKENDS.join(', ')}`);
-  }
-  const config = loadConfig((key) => rest[key]);
+  const config = loadConfig((key) => context[key]);
   const workflow = (name: string) =>
     workflowFactsFromAsl(readJson(join(__dirname, '..', 'lib', 'workflows', `${name}.asl.json`), 'workflow'));
   return {
     ...DEFAULT_DEPLOYMENT,
-    backend: options.backend ?? (storageBackend as Backend | undefined) ?? config.storageBackend,
-    influxInstanceClass: options.influxInstanceClass ?? DEFAULT_DEPLOYMENT.influxInstanceClass,
-    influxStorageGb: options.influxStorageGb ?? DEFAULT_DEPLOYMENT.influxStorageGb,
+    backend: options.backend ?? config.storageBackend,
+    influxInstanceClass: options.influxInstanceClass ?? config.influxInstanceType,
+    influxStorageGb: options.influxStorageGb ?? config.influxStorageGb,
     memoryRetentionHours: config.memoryRetentionHours,
     magneticRetentionDays: config.magneticRetentionDays,
     kinesisCapacityMode: config.kinesisCapacityMode,
@@ -155,14 +147,12 @@ export function registerCostCommands(program: Command): void {
     )
     .option(
       '--influx-instance <class>',
-      'Timestream for InfluxDB instance class',
-      DEFAULT_DEPLOYMENT.influxInstanceClass,
+      "Timestream for InfluxDB instance class (default: the configuration's influxInstanceType, db.influx.medium)",
     )
     .option(
       '--influx-storage-gb <gb>',
-      'InfluxDB allocated storage (GB)',
+      "InfluxDB allocated storage (GB) (default: the configuration's influxStorageGb, 20)",
       number('--influx-storage-gb', 1, 100_000),
-      DEFAULT_DEPLOYMENT.influxStorageGb,
     )
     .option('--no-lake', 'leave out the S3 data lake (Firehose, S3, Athena, Glue)')
     .option('--devices <n>', 'devices in the fleet', number('--devices', 1, 100_000_000, true), d.devices)

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { EventRouterEnv } from './event-router/env';
 import { OperatorSyncEnv } from './operator-sync/env';
 import { ProvisioningHookEnv } from './provisioning-hook/env';
@@ -36,12 +36,27 @@ export const FUNCTIONS = {
   'workflow-tasks/store-predictions': StorePredictionsEnv,
   'workflow-tasks/update-edge': UpdateEdgeEnv,
   'workflow-tasks/work-orders': WorkOrdersTaskEnv,
-} as const satisfies Record<string, z.ZodObject>;
+} as const satisfies Record<string, z.ZodObject | z.ZodDiscriminatedUnion<z.ZodObject[]>>;
 
 export type FunctionEntry = keyof typeof FUNCTIONS;
 
-/** The variables a function's schema cannot do without (no default, not optional). */
-export function requiredVariables(entry: FunctionEntry): string[] {
-  const shape = FUNCTIONS[entry].shape as Record<string, z.ZodType>;
+/**
+ * The variables a function's schema cannot do without (no default, not optional). A schema over
+ * either hot-store backend asks for the variables of the backend `env.STORAGE_BACKEND` names
+ * (only `STORAGE_BACKEND` itself when it is not set).
+ */
+export function requiredVariables(entry: FunctionEntry, env: Record<string, unknown> = {}): string[] {
+  const schema: z.ZodType = FUNCTIONS[entry];
+  let shape: Record<string, z.ZodType>;
+  if (schema instanceof z.ZodDiscriminatedUnion) {
+    const options = schema.options as z.ZodObject[];
+    const chosen = options.find(
+      (o) => (o.shape as Record<string, z.ZodType>).STORAGE_BACKEND?.safeParse(env.STORAGE_BACKEND).success,
+    );
+    if (!chosen) return ['STORAGE_BACKEND'];
+    shape = chosen.shape as Record<string, z.ZodType>;
+  } else {
+    shape = (schema as z.ZodObject).shape as Record<string, z.ZodType>;
+  }
   return Object.keys(shape).filter((k) => !shape[k]!.safeParse(undefined).success);
 }

@@ -27,6 +27,10 @@ import { ModelStorage } from './constructs/ml/model-storage';
 import { Operations } from './constructs/observability/operations';
 import { OperatorDashboard } from './constructs/operator/operator-dashboard';
 import { WorkOrderMirror } from './constructs/operator/work-order-mirror';
+import { DataLake } from './constructs/storage/data-lake';
+import type { HotStore } from './constructs/storage/hot-store';
+import { InfluxDbStore } from './constructs/storage/influxdb-store';
+import { StoreNetwork } from './constructs/storage/store-network';
 import { TimestreamStore } from './constructs/storage/timestream-store';
 import { AlertTopic } from './constructs/workflows/alert-topic';
 import { AnomalyResponse } from './constructs/workflows/anomaly-response';
@@ -39,12 +43,18 @@ export interface AiotStackProps extends StackProps {
 
 /**
  * The aiot platform in one stack: device fleet and provisioning, topic rules, the telemetry
- * stream and its processor, the time-series store, and everything that acts on anomalies.
+ * stream and its processor, the hot time-series store and the data lake, and everything that
+ * acts on anomalies.
  */
 export class AiotStack extends Stack {
   public readonly dataKey: kms.Key;
   public readonly quarantineBucket: s3.Bucket;
-  public readonly store: TimestreamStore;
+  /** The hot store: InfluxDB in the stack's VPC (default) or LiveAnalytics. */
+  public readonly store: HotStore;
+  /** The InfluxDB store's VPC; none with LiveAnalytics. */
+  public readonly storeNetwork?: StoreNetwork;
+  /** The S3 data lake (Glue, Athena, Firehose), with every backend. */
+  public readonly lake: DataLake;
   public readonly telemetry: TelemetryStream;
   public readonly streamProcessor: ProjectFunction;
   public readonly eventRouter: ProjectFunction;
@@ -77,11 +87,13 @@ export class AiotStack extends Stack {
     });
     // Services that write with this key on the stack's behalf, each only for this account's own
     // resources of this stack (confused deputy: https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html).
-    grantKeyToService(this.dataKey, 'timestream.amazonaws.com', {
-      service: 'timestream',
-      resource: 'database',
-      resourceName: `${namePrefix}*`,
-    });
+    if (config.storageBackend === 'timestream-liveanalytics') {
+      grantKeyToService(this.dataKey, 'timestream.amazonaws.com', {
+        service: 'timestream',
+        resource: 'database',
+        resourceName: `${namePrefix}*`,
+      });
+    }
     grantKeyToService(this.dataKey, 'iot.amazonaws.com', {
       service: 'iot',
       resource: 'rule',
@@ -107,12 +119,29 @@ export class AiotStack extends Stack {
       expireAfterDays: config.quarantineRetentionDays,
     }).bucket;
 
-    this.store = new TimestreamStore(this, 'Store', {
+    if (config.storageBackend === 'timestream-influxdb') {
+      this.storeNetwork = new StoreNetwork(this, 'StoreNetwork', { flowLogBucket: accessLogs });
+      this.store = new InfluxDbStore(this, 'Store', {
+        namePrefix,
+        network: this.storeNetwork,
+        encryptionKey: this.dataKey,
+        logBucket: accessLogs,
+        instanceType: config.influxInstanceType,
+        allocatedStorageGb: config.influxStorageGb,
+      });
+    } else {
+      this.store = new TimestreamStore(this, 'Store', {
+        namePrefix,
+        encryptionKey: this.dataKey,
+        memoryRetentionHours: config.memoryRetentionHours,
+        magneticRetentionDays: config.magneticRetentionDays,
+        rejectedDataBucket: this.quarantineBucket,
+      });
+    }
+    this.lake = new DataLake(this, 'Lake', {
       namePrefix,
       encryptionKey: this.dataKey,
-      memoryRetentionHours: config.memoryRetentionHours,
-      magneticRetentionDays: config.magneticRetentionDays,
-      rejectedDataBucket: this.quarantineBucket,
+      accessLogsBucket: accessLogs,
     });
 
     this.telemetry = new TelemetryStream(this, 'Telemetry', {
@@ -130,16 +159,20 @@ export class AiotStack extends Stack {
       description: 'Validates device telemetry from the stream and writes it to the time-series store',
       memorySize: 512,
       timeout: Duration.minutes(1),
+      network: this.store.network,
     });
-    this.store.grantWrite(this.streamProcessor, this.store.telemetryTable, 'TELEMETRY');
+    this.store.grantWriteTelemetry(this.streamProcessor);
+    this.lake.grantDeliver(this.streamProcessor, 'readings');
     this.grantQuarantine(this.streamProcessor);
     this.telemetry.attachProcessor(this.streamProcessor);
 
     this.eventRouter = new ProjectFunction(this, 'EventRouter', {
       entry: 'event-router',
       description: 'Stores anomaly events from the edge and starts the response workflow',
+      network: this.store.network,
     });
-    this.store.grantWrite(this.eventRouter, this.store.eventsTable, 'EVENTS');
+    this.store.grantWriteEvents(this.eventRouter);
+    this.lake.grantDeliver(this.eventRouter, 'events');
     this.grantQuarantine(this.eventRouter);
 
     this.fleet = new DeviceFleet(this, 'Fleet', {
@@ -190,6 +223,7 @@ export class AiotStack extends Stack {
     this.retraining = new Retraining(this, 'Retraining', {
       namePrefix,
       store: this.store,
+      lake: this.lake,
       workOrders: this.workOrders,
       alerts: this.alerts,
       storage: this.models,
@@ -204,7 +238,8 @@ export class AiotStack extends Stack {
     });
 
     // Cloud scoring on the stream path: anomalies become events and start the response workflow.
-    this.store.grantWrite(this.streamProcessor, this.store.eventsTable, 'EVENTS');
+    this.store.grantWriteEvents(this.streamProcessor);
+    this.lake.grantDeliver(this.streamProcessor, 'events');
     this.anomalyResponse.grantStart(this.streamProcessor);
     this.retraining.grantScoring(this.streamProcessor);
 
@@ -217,11 +252,11 @@ export class AiotStack extends Stack {
 
     // The operator view in QuickSight, opt-in: QuickSight needs an account subscription.
     if (config.quicksightPrincipalArn) {
-      new WorkOrderMirror(this, 'WorkOrderMirror', { store: this.store, workOrders: this.workOrders });
+      new WorkOrderMirror(this, 'WorkOrderMirror', { lake: this.lake, workOrders: this.workOrders });
       this.operatorDashboard = new OperatorDashboard(this, 'OperatorDashboard', {
         namePrefix,
         principalArn: config.quicksightPrincipalArn,
-        store: this.store,
+        lake: this.lake,
         encryptionKey: this.dataKey,
         measures: config.quicksightMeasures.split(','),
       });

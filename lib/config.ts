@@ -16,6 +16,10 @@ const Stage = z
     `lower-case letters, digits and dashes, starting with a letter, ≤ ${STAGE_MAX_LENGTH} chars`,
   );
 
+/** The hot-store backends (docs/storage.md). */
+export const STORAGE_BACKENDS = ['timestream-influxdb', 'timestream-liveanalytics'] as const;
+export type StorageBackend = (typeof STORAGE_BACKENDS)[number];
+
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 
 export const AiotConfigSchema = z.strictObject({
@@ -34,14 +38,31 @@ export const AiotConfigSchema = z.strictObject({
    * recover from a processing outage. The stream processor's mapping gives up at 7 days at most.
    */
   kinesisRetentionHours: z.coerce.number().int().min(24).max(8760).default(24),
-  /** Storage backend. LiveAnalytics for existing Timestream customers; InfluxDB for new accounts. */
-  storageBackend: z
-    .enum(['timestream-liveanalytics', 'timestream-influxdb'])
-    .refine(
-      (v) => v === 'timestream-liveanalytics',
-      'the timestream-influxdb backend is not in this version yet; timestream-liveanalytics is the one that deploys',
-    )
-    .default('timestream-liveanalytics'),
+  /**
+   * The hot store. `timestream-influxdb` (the default) deploys in every account: Amazon Timestream
+   * for InfluxDB in the stack's own VPC. `timestream-liveanalytics` is for accounts that already
+   * use Timestream for LiveAnalytics (closed to new customers since 2025-06-20). The S3 data lake
+   * is there with either (docs/storage.md).
+   */
+  storageBackend: z.enum(STORAGE_BACKENDS).default('timestream-influxdb'),
+  /**
+   * Timestream for InfluxDB instance class (`db.influx.medium` is the smallest:
+   * https://docs.aws.amazon.com/ts-influxdb/latest/ts-influxdb-api/API_DbInstanceSummary.html).
+   */
+  influxInstanceType: z
+    .enum([
+      'db.influx.medium',
+      'db.influx.large',
+      'db.influx.xlarge',
+      'db.influx.2xlarge',
+      'db.influx.4xlarge',
+      'db.influx.8xlarge',
+      'db.influx.12xlarge',
+      'db.influx.16xlarge',
+    ])
+    .default('db.influx.medium'),
+  /** InfluxDB allocated storage (GiB): 20 to 16,384 (same page). */
+  influxStorageGb: z.coerce.number().int().min(20).max(16384).default(20),
   /**
    * Sites whose devices reach IoT Core through their site's Greengrass core (comma-separated):
    * the cores' client device auth lists them. Empty: no client device components are deployed.

@@ -127,7 +127,8 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
 };
 
 export const DEFAULT_DEPLOYMENT: Deployment = {
-  backend: 'timestream-liveanalytics',
+  // The stack's default: the backend every account can deploy (lib/config.ts).
+  backend: 'timestream-influxdb',
   influxInstanceClass: 'db.influx.medium',
   influxStorageGb: 20,
   memoryRetentionHours: 24,

@@ -56,7 +56,7 @@ export const RetrainingRequestSchema = z
 
 export interface ExportDeps {
   readonly objects: ObjectStore;
-  /** Writes the training rows of [since, until) as CSV under `prefix` and returns their count. */
+  /** Writes the training rows of [since, until) as CSV data files only under `prefix` and returns their count. */
   readonly unloadTraining: (sinceMs: number, untilMs: number, prefixUri: string) => Promise<number>;
   /** Readings of every device in [since, until) (the evaluation part). */
   readonly readings: (sinceMs: number, untilMs: number) => Promise<readonly TelemetryRecord[]>;
@@ -142,7 +142,10 @@ export async function exportTrainingData(raw: unknown, deps: ExportDeps) {
   const runId = `${stamp}-${shortHash(input.executionName)}`;
   const base = `s3://${deps.trainingBucket}/runs/${runId}`;
 
-  const trainRows = await deps.unloadTraining(since, split, `${base}/train/`);
+  // The training channel holds the CSV data files only: nothing else may sit under this prefix,
+  // or the algorithm would read it as training rows.
+  const trainS3Uri = `${base}/train/data/`;
+  const trainRows = await deps.unloadTraining(since, split, trainS3Uri);
   const [records, orders, currentText] = await Promise.all([
     deps.readings(split, until),
     deps.labelledOrders(split, until),
@@ -162,7 +165,7 @@ export async function exportTrainingData(raw: unknown, deps: ExportDeps) {
     evalRows: set.values.length,
     labelled: set.manifest.windows.filter((w) => w.source !== 'quiet').length,
     featureDim: TRAINING_MEASURES.length,
-    trainS3Uri: `${base}/train/`,
+    trainS3Uri,
     evalDataS3Uri: `${base}/eval/data.csv`,
     evalManifestS3Uri: `${base}/eval-manifest.json`,
     candidateScoresS3Uri: `${base}/scores/candidate/`,

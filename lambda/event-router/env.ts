@@ -1,8 +1,6 @@
-import { z } from 'zod';
-import { EnvParts } from '../shared/env';
+import { EnvParts, storeEnv } from '../shared/env';
 
-export const EventRouterEnv = z.object({
-  ...EnvParts.eventsTable,
-  ...EnvParts.quarantineBucket,
-  ...EnvParts.anomalyResponse,
-});
+export const EventRouterEnv = storeEnv(
+  { ...EnvParts.quarantineBucket, ...EnvParts.anomalyResponse, ...EnvParts.lakeEvents },
+  EnvParts.eventsTable,
+);

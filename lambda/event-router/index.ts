@@ -1,11 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { makeAnomalyWorkflowStarter } from '../shared/anomaly-workflow-starter';
 import { loadEnv } from '../shared/env';
+import { FirehoseLake, withLakeAnomalies } from '../shared/firehose-lake';
+import { eventStore } from '../shared/hot-store';
 import { S3Quarantine } from '../shared/s3-quarantine';
-import { TimestreamEventStore } from '../shared/timestream-events';
 import { EventRouterEnv } from './env';
 import { makeHandler } from './handler';
 
@@ -17,7 +18,10 @@ const startResponse = makeAnomalyWorkflowStarter({
   ackPolicy: { pollSeconds: env.ACK_POLL_SECONDS, maxPolls: env.ACK_MAX_POLLS },
 });
 const route = makeHandler({
-  events: new TimestreamEventStore(new TimestreamWriteClient({}), env.EVENTS_DATABASE, env.EVENTS_TABLE),
+  events: withLakeAnomalies(
+    eventStore(env),
+    new FirehoseLake({ client: new FirehoseClient({}), streamName: env.LAKE_EVENTS_STREAM }),
+  ),
   quarantine: new S3Quarantine(new S3Client({}), env.QUARANTINE_BUCKET),
   onAnomaly: async (event) => {
     const { name, started } = await startResponse(event);

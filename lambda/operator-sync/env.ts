@@ -1,4 +1,4 @@
 import { z } from 'zod';
 import { EnvParts } from '../shared/env';
 
-export const OperatorSyncEnv = z.object({ ...EnvParts.workOrdersTable, ...EnvParts.eventsTable });
+export const OperatorSyncEnv = z.object({ ...EnvParts.workOrdersTable, ...EnvParts.lakeEvents });

@@ -12,10 +12,10 @@ export interface OperatorSyncDeps {
 }
 
 /**
- * Mirrors recently changed work orders into the time-series store, where QuickSight can read
- * them (it has no DynamoDB connector). Each status change becomes one record at its `updatedAt`,
- * so rewriting an unchanged order is an identical, idempotent write; the lookback covers runs
- * that were missed.
+ * Mirrors recently changed work orders into the data lake, where QuickSight can read
+ * them (it has no DynamoDB connector). Each status change becomes one row at its `updatedAt`; the
+ * dashboard keeps an order's latest state, so rewriting an unchanged order changes nothing it
+ * shows, and the lookback covers runs that were missed.
  */
 export function makeHandler(deps: OperatorSyncDeps) {
   const lookback = deps.lookbackMs ?? 24 * 3_600_000;

@@ -43,6 +43,11 @@ export const EnvParts = {
     /** Lines per write request (InfluxData advises 5,000). */
     INFLUXDB_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(5000),
   },
+  /** The S3 data lake's delivery streams (Firehose, Parquet by date): readings; events. */
+  lakeReadings: { LAKE_READINGS_STREAM: name },
+  lakeEvents: { LAKE_EVENTS_STREAM: name },
+  /** The lake read through Athena: workgroup, Glue database and the readings table. */
+  lakeQuery: { ATHENA_WORKGROUP: name, LAKE_DATABASE: name, LAKE_READINGS_TABLE: name },
   /** Starting the anomaly-response workflow with its acknowledgement policy. */
   anomalyResponse: {
     ANOMALY_RESPONSE_ARN: z.string().startsWith('arn:'),
@@ -50,3 +55,18 @@ export const EnvParts = {
     ACK_MAX_POLLS: z.coerce.number().int().min(1),
   },
 } as const;
+
+/** The hot-store backends; the stack sets `STORAGE_BACKEND` on every function that reads or writes the store. */
+export const STORAGE_BACKENDS = ['timestream-influxdb', 'timestream-liveanalytics'] as const;
+
+/**
+ * A function environment over either hot-store backend: `STORAGE_BACKEND` says which, and the
+ * schema then asks for that backend's variables only (InfluxDB: {@link EnvParts.influxdb};
+ * LiveAnalytics: `liveanalytics`), besides the `common` ones.
+ */
+export function storeEnv<C extends z.ZodRawShape, L extends z.ZodRawShape>(common: C, liveanalytics: L) {
+  return z.discriminatedUnion('STORAGE_BACKEND', [
+    z.object({ STORAGE_BACKEND: z.literal('timestream-influxdb'), ...EnvParts.influxdb, ...common }),
+    z.object({ STORAGE_BACKEND: z.literal('timestream-liveanalytics'), ...liveanalytics, ...common }),
+  ]);
+}

@@ -1,16 +1,19 @@
 import { z } from 'zod';
-import { EnvParts } from '../shared/env';
+import { EnvParts, storeEnv } from '../shared/env';
 
 /** What the stream processor's index.ts reads; its construct sets each of these. */
-export const StreamProcessorEnv = z.object({
-  ...EnvParts.telemetryTable,
-  ...EnvParts.eventsTable,
-  ...EnvParts.quarantineBucket,
-  ...EnvParts.modelBucket,
-  ...EnvParts.anomalyResponse,
-  /** How long scoring waits for the SageMaker endpoint before the in-process detector answers. */
-  SCORING_TIMEOUT_MS: z.coerce.number().int().min(50).default(800),
-});
+export const StreamProcessorEnv = storeEnv(
+  {
+    ...EnvParts.quarantineBucket,
+    ...EnvParts.modelBucket,
+    ...EnvParts.anomalyResponse,
+    ...EnvParts.lakeReadings,
+    ...EnvParts.lakeEvents,
+    /** How long scoring waits for the SageMaker endpoint before the in-process detector answers. */
+    SCORING_TIMEOUT_MS: z.coerce.number().int().min(50).default(800),
+  },
+  { ...EnvParts.telemetryTable, ...EnvParts.eventsTable },
+);
 
 /** The stream processor's CloudWatch metrics (Powertools namespace and service), for its alarms too. */
 export const PIPELINE_METRICS = { namespace: 'aiot', service: 'stream-processor' } as const;

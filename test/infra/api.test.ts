@@ -65,13 +65,17 @@ describe('QueryApi', () => {
     });
   });
 
-  it('when the query function is granted, it may SELECT the store and read work orders but not write either', () => {
+  it('when the query function is granted (InfluxDB, the default), it runs in the store VPC, reads the token secret and work orders, and writes neither', () => {
     const t = iam.template();
     t.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^Query API'),
+      VpcConfig: { SubnetIds: Match.anyValue(), SecurityGroupIds: Match.anyValue() },
       Environment: {
         Variables: Match.objectLike({
-          TELEMETRY_DATABASE: 'aiot-dev',
+          STORAGE_BACKEND: 'timestream-influxdb',
+          INFLUXDB_URL: Match.anyValue(),
+          INFLUXDB_DATABASE: 'aiot',
+          INFLUXDB_SECRET_ARN: { Ref: Match.stringLikeRegexp('^StoreToken') },
           WORK_ORDERS_TABLE: Match.anyValue(),
           API_AUTH: 'iam',
         }),
@@ -86,7 +90,7 @@ describe('QueryApi', () => {
       ),
     );
     expect(actions).toEqual(
-      expect.arrayContaining(['timestream:Select', 'dynamodb:Query', 'dynamodb:GetItem']),
+      expect.arrayContaining(['secretsmanager:GetSecretValue', 'dynamodb:Query', 'dynamodb:GetItem']),
     );
     expect(actions.filter((a) => /^(timestream|dynamodb):.*(Write|Put|Update|Delete)/.test(a))).toEqual([]);
   });

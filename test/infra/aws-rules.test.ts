@@ -156,7 +156,6 @@ describe('AWS rules the stack relies on', () => {
       );
       expect(services.map((s) => JSON.stringify(s.Principal))).toEqual(
         expect.arrayContaining([
-          expect.stringContaining('timestream.amazonaws.com'),
           expect.stringContaining('iot.amazonaws.com'),
           expect.stringContaining('cloudwatch.amazonaws.com'),
         ]),

@@ -4,7 +4,12 @@ import { buildStack } from '../fixtures/stack';
 
 let template: Template;
 beforeAll(() => {
-  template = buildStack({ stage: 'test', memoryRetentionHours: 12, magneticRetentionDays: 90 }).template();
+  template = buildStack({
+    stage: 'test',
+    storageBackend: 'timestream-liveanalytics',
+    memoryRetentionHours: 12,
+    magneticRetentionDays: 90,
+  }).template();
 });
 
 const kmsKey = { 'Fn::GetAtt': [Match.stringLikeRegexp('^DataKey'), 'Arn'] };

@@ -74,9 +74,11 @@ describe('retraining state machine', () => {
 
   it('when synthesized, the export task is configured from the configuration (window, inference mode)', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Description: Match.stringLikeRegexp('^Retraining: Timestream UNLOAD'),
+      Description: Match.stringLikeRegexp('^Retraining: training window from the lake'),
       Environment: {
         Variables: Match.objectLike({
+          ATHENA_WORKGROUP: 'aiot-test',
+          LAKE_DATABASE: 'aiot_test',
           TRAINING_WINDOW_DAYS: '21',
           INFERENCE_MODE: 'instance',
           NAME_PREFIX: 'aiot-test',

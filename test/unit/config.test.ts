@@ -9,7 +9,9 @@ describe('config', () => {
       kinesisCapacityMode: 'ON_DEMAND',
       memoryRetentionHours: 24,
       magneticRetentionDays: 365,
-      storageBackend: 'timestream-liveanalytics',
+      storageBackend: 'timestream-influxdb',
+      influxInstanceType: 'db.influx.medium',
+      influxStorageGb: 20,
       alarmEmail: '',
     });
   });
@@ -21,6 +23,13 @@ describe('config', () => {
     });
   });
 
+  it.each(['timestream-influxdb', 'timestream-liveanalytics'])(
+    'when storageBackend is %s, takes it',
+    (backend) => {
+      expect(loadConfig(reader({ storageBackend: backend })).storageBackend).toBe(backend);
+    },
+  );
+
   it.each([
     [{ stage: 'Prod!' }, 'stage'],
     [{ kinesisCapacityMode: 'AUTO' }, 'kinesisCapacityMode'],
@@ -28,7 +37,8 @@ describe('config', () => {
     [{ alarmEmail: 'not-an-email' }, 'alarmEmail'],
     [{ serialPattern: '([' }, 'serialPattern'],
     [{ storageBackend: 'postgres' }, 'storageBackend'],
-    [{ storageBackend: 'timestream-influxdb' }, 'storageBackend'],
+    [{ influxInstanceType: 'db.t3.micro' }, 'influxInstanceType'],
+    [{ influxStorageGb: 19 }, 'influxStorageGb'],
     [{ edgeSites: 'Plant A' }, 'edgeSites'],
     [{ kinesisRetentionHours: 8761 }, 'kinesisRetentionHours'],
     [{ stage: 'x'.repeat(17) }, 'stage'],

@@ -1,4 +1,3 @@
-import { z } from 'zod';
-import { EnvParts } from '../../shared/env';
+import { EnvParts, storeEnv } from '../../shared/env';
 
-export const EnrichEnv = z.object({ ...EnvParts.telemetryTable });
+export const EnrichEnv = storeEnv({}, EnvParts.telemetryTable);

@@ -1,4 +1,3 @@
-import { z } from 'zod';
-import { EnvParts } from '../../shared/env';
+import { EnvParts, storeEnv } from '../../shared/env';
 
-export const StorePredictionsEnv = z.object({ ...EnvParts.eventsTable });
+export const StorePredictionsEnv = storeEnv(EnvParts.lakeEvents, EnvParts.eventsTable);

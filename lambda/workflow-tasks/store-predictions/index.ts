@@ -1,8 +1,9 @@
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
-import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { loadEnv } from '../../shared/env';
+import { FirehoseLake, withLakePredictions } from '../../shared/firehose-lake';
+import { predictionStore } from '../../shared/hot-store';
 import { S3ObjectStore } from '../../shared/s3-objects';
-import { TimestreamPredictionStore } from '../../shared/timestream-predictions';
 import { StorePredictionsEnv } from './env';
 import { makeHandler } from './handler';
 
@@ -10,9 +11,8 @@ const env = loadEnv(StorePredictionsEnv);
 
 export const handler = makeHandler({
   objects: new S3ObjectStore(new S3Client({})),
-  predictions: new TimestreamPredictionStore(
-    new TimestreamWriteClient({}),
-    env.EVENTS_DATABASE,
-    env.EVENTS_TABLE,
+  predictions: withLakePredictions(
+    predictionStore(env),
+    new FirehoseLake({ client: new FirehoseClient({}), streamName: env.LAKE_EVENTS_STREAM }),
   ),
 });

@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { OPENAPI_PATH, ROUTES } from '../../../core/query/routes';
 import { ProjectFunction } from '../common/project-function';
-import type { TimestreamStore } from '../storage/timestream-store';
+import type { HotStore } from '../storage/hot-store';
 import type { WorkOrderTable } from '../workflows/work-order-table';
 
 export interface QueryApiJwt {
@@ -19,7 +19,7 @@ export interface QueryApiJwt {
 
 export interface QueryApiProps {
   /** The time-series store the API reads (SELECT only). */
-  readonly store: TimestreamStore;
+  readonly store: HotStore;
   /** The work orders the API lists (read only). */
   readonly workOrders: WorkOrderTable;
   /**
@@ -54,6 +54,7 @@ export class QueryApi extends Construct {
       memorySize: 512,
       timeout: Duration.seconds(25),
       environment: { API_AUTH: props.jwt ? 'jwt' : 'iam' },
+      network: props.store.network,
     });
     props.store.grantRead(this.handler);
     props.workOrders.grantRead(this.handler);

@@ -17,6 +17,8 @@ export const REASONS = {
   s3Grant:
     's3:Abort* comes from the CDK put grant (aborting its own multipart uploads) on one bucket prefix.',
   xray: 'xray:PutTraceSegments/PutTelemetryRecords support no resource-level permission (Lambda active tracing).',
+  vpcAccess:
+    'Lambda manages the function ENIs in the VPC with the execution role; ec2:DescribeNetworkInterfaces works only on "*" and the ENI ids are not known before Lambda creates them (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).',
 } as const;
 
 /** Acknowledges the wildcards of a CDK put grant on a bucket prefix for a KMS-encrypted bucket. */

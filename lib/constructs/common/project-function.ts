@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -9,6 +10,14 @@ import { type FunctionEntry, requiredVariables } from '../../../lambda/functions
 import { acknowledge, REASONS } from './nag';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
+
+/** Where a function runs when it must reach something inside a VPC (the InfluxDB hot store). */
+export interface FunctionNetwork {
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  /** The security group the reached resources admit. */
+  readonly securityGroups: ec2.ISecurityGroup[];
+}
 
 export interface ProjectFunctionProps {
   /** Folder under `lambda/` holding `index.ts` with an exported `handler` (and its `env.ts`). */
@@ -22,6 +31,8 @@ export interface ProjectFunctionProps {
   readonly environment?: Record<string, string>;
   /** @default one month */
   readonly logRetention?: logs.RetentionDays;
+  /** Run inside this VPC (its subnets have no route out: AWS APIs through VPC endpoints). @default outside any VPC */
+  readonly network?: FunctionNetwork;
 }
 
 /**
@@ -64,6 +75,11 @@ export class ProjectFunction extends nodejs.NodejsFunction {
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       role,
+      ...(props.network && {
+        vpc: props.network.vpc,
+        vpcSubnets: props.network.vpcSubnets,
+        securityGroups: props.network.securityGroups,
+      }),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -83,7 +99,28 @@ export class ProjectFunction extends nodejs.NodejsFunction {
       },
     });
     this.entry = props.entry;
-    acknowledge(role, 'IAM5[Resource::*]', REASONS.xray);
+    acknowledge(
+      role,
+      'IAM5[Resource::*]',
+      props.network ? `${REASONS.xray} ${REASONS.vpcAccess}` : REASONS.xray,
+    );
+    if (props.network) {
+      // What AWSLambdaVPCAccessExecutionRole grants, without its log rights (the role has its own):
+      // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
+    }
     // The environment is set by the constructs that grant each resource; what the function's own
     // schema requires must all be there by synth, or the function would fail every cold start.
     this.node.addValidation({
@@ -93,7 +130,7 @@ export class ProjectFunction extends nodejs.NodejsFunction {
           | { variables?: Record<string, unknown> }
           | undefined;
         const set = new Set(Object.keys(resolved?.variables ?? {}));
-        const missing = requiredVariables(props.entry).filter((k) => !set.has(k));
+        const missing = requiredVariables(props.entry, resolved?.variables).filter((k) => !set.has(k));
         return missing.length === 0
           ? []
           : [`lambda/${props.entry}/env.ts requires ${missing.join(', ')}, which the stack does not set`];

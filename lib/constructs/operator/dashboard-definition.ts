@@ -49,7 +49,7 @@ export function operatorDashboardDefinition(datasetArns: Readonly<Record<Dataset
               {
                 categoricalMeasureField: {
                   fieldId: 'devices',
-                  column: col('telemetry', 'deviceId'),
+                  column: col('telemetry', 'device_id'),
                   aggregationFunction: 'DISTINCT_COUNT',
                 },
               },
@@ -65,8 +65,8 @@ export function operatorDashboardDefinition(datasetArns: Readonly<Record<Dataset
         chartConfiguration: {
           fieldWells: {
             barChartAggregatedFieldWells: {
-              category: [dim('anomaly-device', col('anomalies', 'deviceId'))],
-              values: [count('anomaly-count', col('anomalies', 'deviceId'))],
+              category: [dim('anomaly-device', col('anomalies', 'device_id'))],
+              values: [count('anomaly-count', col('anomalies', 'device_id'))],
               colors: [dim('anomaly-severity', col('anomalies', 'severity'))],
             },
           },
@@ -82,7 +82,7 @@ export function operatorDashboardDefinition(datasetArns: Readonly<Record<Dataset
         chartConfiguration: {
           fieldWells: {
             tableAggregatedFieldWells: {
-              groupBy: [dim('risk-device', col('predictions', 'deviceId'))],
+              groupBy: [dim('risk-device', col('predictions', 'device_id'))],
               values: [numeric('risk-probability', col('predictions', 'probability'), 'MAX')],
             },
           },
@@ -97,8 +97,8 @@ export function operatorDashboardDefinition(datasetArns: Readonly<Record<Dataset
           fieldWells: {
             tableUnaggregatedFieldWells: {
               values: [
-                'workOrderId',
-                'deviceId',
+                'work_order_id',
+                'device_id',
                 'status',
                 'severity',
                 'score',
@@ -139,7 +139,7 @@ export function operatorDashboardDefinition(datasetArns: Readonly<Record<Dataset
           fieldWells: {
             barChartAggregatedFieldWells: {
               category: [time('timeline-hour', col('anomalies', 'time'), 'HOUR')],
-              values: [count('timeline-count', col('anomalies', 'deviceId'))],
+              values: [count('timeline-count', col('anomalies', 'device_id'))],
               colors: [dim('timeline-severity', col('anomalies', 'severity'))],
             },
           },
@@ -155,7 +155,7 @@ export function operatorDashboardDefinition(datasetArns: Readonly<Record<Dataset
         chartConfiguration: {
           fieldWells: {
             tableUnaggregatedFieldWells: {
-              values: ['time', 'deviceId', 'severity', 'score', 'source'].map((c) =>
+              values: ['time', 'device_id', 'severity', 'score', 'source'].map((c) =>
                 raw(`list-${c}`, col('anomalies', c)),
               ),
             },
@@ -192,7 +192,7 @@ export function operatorDashboardDefinition(datasetArns: Readonly<Record<Dataset
               title: 'Device',
               sourceParameterName: 'device',
               type: 'SINGLE_SELECT',
-              selectableValues: { linkToDataSetColumn: col('telemetry', 'deviceId') },
+              selectableValues: { linkToDataSetColumn: col('telemetry', 'device_id') },
             },
           },
         ],
@@ -238,7 +238,7 @@ export function operatorDashboardDefinition(datasetArns: Readonly<Record<Dataset
           {
             categoryFilter: {
               filterId: 'device-is-picked',
-              column: col('telemetry', 'deviceId'),
+              column: col('telemetry', 'device_id'),
               configuration: {
                 customFilterConfiguration: {
                   matchOperator: 'EQUALS',

@@ -1,10 +1,12 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as timestream from 'aws-cdk-lib/aws-timestream';
 import { Construct } from 'constructs';
+import type { ProjectFunction } from '../common/project-function';
+import type { HotStore } from './hot-store';
 
 export interface TimestreamStoreProps {
   /** Prefix of the database name (the stage keeps deployments apart). */
@@ -22,7 +24,8 @@ export interface TimestreamStoreProps {
  * Magnetic-store writes are on, so readings replayed after a long outage are still accepted;
  * what Timestream rejects from them lands in S3 with the reason.
  */
-export class TimestreamStore extends Construct {
+export class TimestreamStore extends Construct implements HotStore {
+  public readonly backend = 'timestream-liveanalytics' as const;
   public readonly database: timestream.CfnDatabase;
   public readonly telemetryTable: timestream.CfnTable;
   public readonly eventsTable: timestream.CfnTable;
@@ -60,6 +63,9 @@ export class TimestreamStore extends Construct {
     };
     this.telemetryTable = table('TelemetryTable', 'telemetry');
     this.eventsTable = table('EventsTable', 'events');
+    // Switching storageBackend drops these from the template: the data stays in the account.
+    for (const r of [this.database, this.telemetryTable, this.eventsTable])
+      r.applyRemovalPolicy(RemovalPolicy.RETAIN);
 
     Validations.of(this).acknowledge({
       id: 'CloudFormation-Validate::W3697',
@@ -78,8 +84,17 @@ export class TimestreamStore extends Construct {
     });
   }
 
+  grantWriteTelemetry(fn: ProjectFunction): void {
+    this.grantWrite(fn, this.telemetryTable, 'TELEMETRY');
+  }
+
+  grantWriteEvents(fn: ProjectFunction): void {
+    this.grantWrite(fn, this.eventsTable, 'EVENTS');
+  }
+
   /** Lets `fn` write to a table and tells it where: environment and permission in one call. */
   grantWrite(fn: lambda.Function, table: timestream.CfnTable, envPrefix: string): void {
+    fn.addEnvironment('STORAGE_BACKEND', this.backend);
     fn.addEnvironment(`${envPrefix}_DATABASE`, this.databaseName);
     fn.addEnvironment(`${envPrefix}_TABLE`, table.tableName!);
     fn.addToRolePolicy(
@@ -90,7 +105,9 @@ export class TimestreamStore extends Construct {
 
   /** Lets `fn` query the store (SELECT on both tables). */
   grantRead(fn: lambda.Function): void {
+    fn.addEnvironment('STORAGE_BACKEND', this.backend);
     fn.addEnvironment('TELEMETRY_DATABASE', this.databaseName);
+    fn.addEnvironment('TELEMETRY_TABLE', this.telemetryTable.tableName!);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['timestream:Select', 'timestream:DescribeTable'],

@@ -9,7 +9,7 @@ import { IOT_SQL_VERSION, RULES } from '../../../core/rules';
 import { acknowledge, acknowledgeBucketPut, nagArn } from '../common/nag';
 import { ProjectFunction } from '../common/project-function';
 import { iotArn } from '../iot/arns';
-import type { TimestreamStore } from '../storage/timestream-store';
+import type { HotStore } from '../storage/hot-store';
 import type { AlertTopic } from './alert-topic';
 import type { WorkOrderTable } from './work-order-table';
 import { WorkflowStateMachine } from './workflow-state-machine';
@@ -20,7 +20,7 @@ export const ACK_POLL_SECONDS = 30;
 export interface AnomalyResponseProps {
   /** Prefix of resource names (`aiot-<stage>`). */
   readonly namePrefix: string;
-  readonly store: TimestreamStore;
+  readonly store: HotStore;
   readonly workOrders: WorkOrderTable;
   readonly alerts: AlertTopic;
   /** Seconds a device has to acknowledge safe mode before its order escalates. */
@@ -50,9 +50,9 @@ export class AnomalyResponse extends Construct {
     this.enrich = new ProjectFunction(this, 'Enrich', {
       entry: 'workflow-tasks/enrich',
       description: 'Anomaly response: recent history and device metadata',
+      network: props.store.network,
     });
     props.store.grantRead(this.enrich);
-    this.enrich.addEnvironment('TELEMETRY_TABLE', props.store.telemetryTable.tableName!);
     this.enrich.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['iot:DescribeThing'], resources: [iotArn(this, 'thing', '*')] }),
     );

@@ -13,7 +13,8 @@ import { iotArn } from '../iot/arns';
 import { algorithmImage, RANDOM_CUT_FOREST, XGBOOST } from '../ml/algorithm-images';
 import type { ModelStorage } from '../ml/model-storage';
 import { acknowledgeBucketPrefix, SageMakerRole } from '../ml/sagemaker-role';
-import type { TimestreamStore } from '../storage/timestream-store';
+import type { DataLake } from '../storage/data-lake';
+import type { HotStore } from '../storage/hot-store';
 import type { AlertTopic } from './alert-topic';
 import type { WorkOrderTable } from './work-order-table';
 import { WorkflowStateMachine } from './workflow-state-machine';
@@ -21,7 +22,9 @@ import { WorkflowStateMachine } from './workflow-state-machine';
 export interface RetrainingProps {
   /** Prefix of resource names (`aiot-<stage>`). */
   readonly namePrefix: string;
-  readonly store: TimestreamStore;
+  readonly store: HotStore;
+  /** Where training data comes from (Athena over the lake), and where predictions are copied. */
+  readonly lake: DataLake;
   readonly workOrders: WorkOrderTable;
   readonly alerts: AlertTopic;
   readonly storage: ModelStorage;
@@ -74,20 +77,18 @@ export class Retraining extends Construct {
 
     this.exportTask = new ProjectFunction(this, 'Export', {
       entry: 'workflow-tasks/export-training-data',
-      description: 'Retraining: Timestream UNLOAD of the training window, labelled evaluation set to S3',
+      description: 'Retraining: training window from the lake (Athena UNLOAD), labelled evaluation set to S3',
       memorySize: 1024,
       timeout: Duration.minutes(15),
       environment: {
         TRAINING_BUCKET: trainingBucket.bucketName,
         MODEL_BUCKET: modelBucket.bucketName,
-        DATA_KEY_ARN: props.encryptionKey.keyArn,
         TRAINING_WINDOW_DAYS: String(props.windowDays),
         INFERENCE_MODE: props.inferenceMode,
         NAME_PREFIX: props.namePrefix,
       },
     });
-    props.store.grantRead(this.exportTask);
-    this.exportTask.addEnvironment('TELEMETRY_TABLE', props.store.telemetryTable.tableName!);
+    props.lake.grantQuery(this.exportTask, trainingBucket, 'runs');
     props.workOrders.grantRead(this.exportTask);
     trainingBucket.grantPut(this.exportTask, 'runs/*');
     acknowledgeBucketPut(this.exportTask.role!, trainingBucket, 'runs');
@@ -98,8 +99,6 @@ export class Retraining extends Construct {
       'registry',
       'Reads the record of the model in service.',
     );
-    // UNLOAD checks the bucket as the caller.
-    trainingBucket.grantRead(this.exportTask, 'runs/*');
 
     this.evaluateTask = new ProjectFunction(this, 'Evaluate', {
       entry: 'workflow-tasks/evaluate-model',
@@ -135,8 +134,10 @@ export class Retraining extends Construct {
       entry: 'workflow-tasks/store-predictions',
       description: 'Retraining: failure predictions into the events table beside the anomaly scores',
       timeout: Duration.minutes(2),
+      network: props.store.network,
     });
-    props.store.grantWrite(this.storePredictionsTask, props.store.eventsTable, 'EVENTS');
+    props.store.grantWriteEvents(this.storePredictionsTask);
+    props.lake.grantDeliver(this.storePredictionsTask, 'events');
     trainingBucket.grantRead(this.storePredictionsTask, 'runs/*');
     acknowledgeBucketPrefix(
       this.storePredictionsTask.role!,

@@ -60,7 +60,7 @@ describe('aiot cost', () => {
   it.each([
     [['-c', 'kinesisShards=0'], 'kinesisShards'],
     [['-c', 'kinesisShard=4'], 'unknown configuration key kinesisShard'],
-    [['-c', 'storageBackend=postgres'], 'storageBackend must be one of'],
+    [['-c', 'storageBackend=postgres'], 'storageBackend'],
     [['--prices', '/nonexistent/prices.json'], 'cannot read price file /nonexistent/prices.json'],
     [['--template', `${__dirname}/fixtures/own-prices.json`], 'not a CloudFormation template'],
   ])('when the configuration is bad (%j), names what is wrong', async (args, message) => {

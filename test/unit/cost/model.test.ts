@@ -43,8 +43,11 @@ const fleet = (over: Partial<FleetProfile> = {}): FleetProfile => ({
   historyMonths: 0,
   ...over,
 });
+// The hand-worked examples are on LiveAnalytics (its metering is the one worked by hand); the
+// default backend, InfluxDB, has its own test below.
 const deployment = (over: Partial<Deployment> = {}): Deployment => ({
   ...DEFAULT_DEPLOYMENT,
+  backend: 'timestream-liveanalytics',
   lake: false,
   retrainingRunsPerMonth: 0,
   ...over,
@@ -57,6 +60,10 @@ const line = (lines: UsageLine[], service: string, item: RegExp): UsageLine => {
 };
 
 describe('cost model', () => {
+  it('when nothing says otherwise, costs the stack’s default backend: Timestream for InfluxDB', () => {
+    expect(DEFAULT_DEPLOYMENT.backend).toBe('timestream-influxdb');
+  });
+
   it('when sizing a message, uses a message the telemetry contract accepts', () => {
     const names = Array.from({ length: 8 }, (_, i) => `m${String(i).padStart(2, '0')}_`.padEnd(14, 'x'));
     const values = Object.fromEntries(names.map((n) => [n, 47.213]));
