@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EventRouterEnv } from './event-router/env';
+import { InfluxDbTokenEnv } from './influxdb-token/env';
 import { OperatorSyncEnv } from './operator-sync/env';
 import { ProvisioningHookEnv } from './provisioning-hook/env';
 import { QueryApiEnv } from './query-api/env';
@@ -22,6 +23,7 @@ import { WorkOrdersTaskEnv } from './workflow-tasks/work-orders/env';
  */
 export const FUNCTIONS = {
   'event-router': EventRouterEnv,
+  'influxdb-token': InfluxDbTokenEnv,
   'operator-sync': OperatorSyncEnv,
   'provisioning-hook': ProvisioningHookEnv,
   'query-api': QueryApiEnv,
