@@ -109,6 +109,96 @@ describe('hot store: Timestream for InfluxDB (the default)', () => {
   });
 });
 
+describe('the functions’ InfluxDB token, made by the stack (custom resource)', () => {
+  type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
+  const resources = () => influx.toJSON().Resources as Record<string, Resource>;
+  const logicalId = (type: string, match: (r: Resource) => boolean) => {
+    const found = Object.entries(resources()).filter(([, r]) => r.Type === type && match(r));
+    expect(found).toHaveLength(1);
+    return found[0]![0];
+  };
+  const instanceId = () => logicalId('AWS::Timestream::InfluxDBInstance', () => true);
+  const secretId = (description: RegExp) =>
+    logicalId('AWS::SecretsManager::Secret', (r) => description.test(String(r.Properties.Description)));
+  const tokenFunctionId = () =>
+    logicalId('AWS::Lambda::Function', (r) =>
+      /^Makes the InfluxDB API token/.test(String(r.Properties.Description)),
+    );
+
+  it('when synthesized, one Custom::InfluxDbToken names the instance’s URL, org, bucket and the two secrets, and depends on them', () => {
+    const [id, token] = Object.entries(resources()).find(([, r]) => r.Type === 'Custom::InfluxDbToken')!;
+    expect(id).toBeDefined();
+    const admin = secretId(/admin password/);
+    const tokenSecret = secretId(/API token of the functions/);
+    expect(token.Properties).toMatchObject({
+      Organization: 'aiot',
+      Bucket: 'aiot',
+      AdminSecretArn: { Ref: admin },
+      TokenSecretArn: { Ref: tokenSecret },
+      InstanceId: { 'Fn::GetAtt': [instanceId(), 'Id'] },
+    });
+    expect(JSON.stringify(token.Properties.Url)).toContain(`"${instanceId()}","Endpoint"`);
+    expect(token.DependsOn).toEqual(expect.arrayContaining([instanceId(), admin, tokenSecret]));
+    // No credential in the resource: only ARNs and names.
+    expect(JSON.stringify(token.Properties)).not.toMatch(/resolve:secretsmanager|password|"token"/i);
+  });
+
+  it('when synthesized, the token function runs in the store VPC behind the clients’ security group', () => {
+    const fn = resources()[tokenFunctionId()]!;
+    expect(fn.Properties.VpcConfig).toMatchObject({
+      SecurityGroupIds: [{ 'Fn::GetAtt': [expect.stringMatching(/^StoreNetworkClients/), 'GroupId'] }],
+    });
+    expect(fn.Properties.Environment).toEqual({
+      Variables: expect.not.objectContaining({ INFLUXDB_SECRET_ARN: expect.anything() }),
+    });
+  });
+
+  it('when synthesized, its IAM reaches the admin secret (read) and the token secret (read, PutSecretValue) only, and the key', () => {
+    const fnRole = (resources()[tokenFunctionId()]!.Properties.Role as { 'Fn::GetAtt': [string, string] })[
+      'Fn::GetAtt'
+    ][0];
+    const policies = Object.values(resources()).filter(
+      (r) =>
+        r.Type === 'AWS::IAM::Policy' &&
+        (r.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === fnRole),
+    );
+    const statements = policies.flatMap(
+      (p) =>
+        (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] })
+          .Statement,
+    );
+    const secretStatements = statements.filter((st) =>
+      [st.Action].flat().some((a) => a.startsWith('secretsmanager:')),
+    );
+    const admin = secretId(/admin password/);
+    const tokenSecret = secretId(/API token of the functions/);
+    for (const st of secretStatements) {
+      expect([{ Ref: admin }, { Ref: tokenSecret }]).toContainEqual(st.Resource);
+    }
+    const puts = secretStatements.filter((st) =>
+      [st.Action].flat().includes('secretsmanager:PutSecretValue'),
+    );
+    expect(puts).toEqual([expect.objectContaining({ Resource: { Ref: tokenSecret } })]);
+    expect(secretStatements.flatMap((st) => [st.Action].flat())).not.toContain('secretsmanager:UpdateSecret');
+    const kmsStatements = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('kms:')));
+    expect(kmsStatements.length).toBeGreaterThan(0);
+    for (const st of kmsStatements) {
+      expect(st.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DataKey/), 'Arn'] });
+    }
+    expect(kmsStatements.flatMap((st) => [st.Action].flat())).toEqual(
+      expect.arrayContaining(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']),
+    );
+  });
+
+  it('when synthesized, the functions that use the token are created after it', () => {
+    const tokenResource = logicalId('Custom::InfluxDbToken', () => true);
+    const streamProcessor = logicalId('AWS::Lambda::Function', (r) =>
+      /^Validates device telemetry/.test(String(r.Properties.Description)),
+    );
+    expect(resources()[streamProcessor]!.DependsOn).toContain(tokenResource);
+  });
+});
+
 describe('hot store: Timestream for LiveAnalytics (storageBackend=timestream-liveanalytics)', () => {
   it('when chosen, the stack has the LiveAnalytics database and tables, no InfluxDB and no VPC', () => {
     expect(ofType(live, 'AWS::Timestream::Database')).toHaveLength(1);

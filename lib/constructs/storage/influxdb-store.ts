@@ -9,12 +9,15 @@ import { Construct } from 'constructs';
 import { acknowledge } from '../common/nag';
 import type { FunctionNetwork, ProjectFunction } from '../common/project-function';
 import type { HotStore } from './hot-store';
+import { InfluxDbToken } from './influxdb-token';
 import type { StoreNetwork } from './store-network';
 
 /** InfluxDB 2's port (Timestream's default for DB instances). */
 export const INFLUXDB_PORT = 8086;
 /** The bucket holding every measurement; the v1 API reads it as the database of the same name. */
 export const INFLUXDB_BUCKET = 'aiot';
+/** The instance's organization. */
+export const INFLUXDB_ORGANIZATION = 'aiot';
 
 export interface InfluxDbStoreProps {
   /** Prefix of the instance name (the stage keeps deployments apart). */
@@ -34,8 +37,8 @@ export interface InfluxDbStoreProps {
  * network's isolated subnets, reachable on its port only from the store functions' security
  * group, encrypted with the project key, engine logs to S3. The admin password is generated in
  * Secrets Manager and reaches CloudFormation as a dynamic reference (never in the template);
- * the functions authenticate with an API token kept in a second secret (docs/storage.md says how
- * the token is made once the instance exists — InfluxDB has no CloudFormation for tokens).
+ * the functions authenticate with an API token kept in a second secret, which the stack fills
+ * once the instance exists ({@link InfluxDbToken}: InfluxDB has no CloudFormation for tokens).
  */
 export class InfluxDbStore extends Construct implements HotStore {
   public readonly backend = 'timestream-influxdb' as const;
@@ -48,6 +51,8 @@ export class InfluxDbStore extends Construct implements HotStore {
   public readonly tokenSecret: secretsmanager.Secret;
   /** `https://<endpoint>:8086`. */
   public readonly url: string;
+  /** Makes the token in {@link tokenSecret} at deploy time. */
+  public readonly token: InfluxDbToken;
 
   constructor(scope: Construct, id: string, props: InfluxDbStoreProps) {
     super(scope, id);
@@ -78,7 +83,7 @@ export class InfluxDbStore extends Construct implements HotStore {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.tokenSecret = new secretsmanager.Secret(this, 'Token', {
-      description: 'aiot InfluxDB API token of the functions ({"token": ...}); set after the instance exists',
+      description: 'aiot InfluxDB API token of the functions ({"token": ...}); set by the stack once the instance exists',
       encryptionKey: props.encryptionKey,
       removalPolicy: RemovalPolicy.DESTROY,
     });
@@ -109,7 +114,7 @@ export class InfluxDbStore extends Construct implements HotStore {
       deploymentType: 'SINGLE_AZ',
       publiclyAccessible: false,
       port: INFLUXDB_PORT,
-      organization: 'aiot',
+      organization: INFLUXDB_ORGANIZATION,
       bucket: INFLUXDB_BUCKET,
       username: 'aiotadmin',
       password: this.adminSecret.secretValueFromJson('password').unsafeUnwrap(),
@@ -123,6 +128,17 @@ export class InfluxDbStore extends Construct implements HotStore {
     });
     this.instance.node.addDependency(props.logBucket);
     this.url = `https://${this.instance.attrEndpoint}:${INFLUXDB_PORT}`;
+
+    this.token = new InfluxDbToken(this, 'TokenMaker', {
+      instance: this.instance,
+      url: this.url,
+      organization: INFLUXDB_ORGANIZATION,
+      bucket: INFLUXDB_BUCKET,
+      adminSecret: this.adminSecret,
+      tokenSecret: this.tokenSecret,
+      encryptionKey: props.encryptionKey,
+      network: this.network,
+    });
   }
 
   grantWriteTelemetry(fn: ProjectFunction): void {
@@ -149,5 +165,7 @@ export class InfluxDbStore extends Construct implements HotStore {
     fn.addEnvironment('INFLUXDB_DATABASE', INFLUXDB_BUCKET);
     fn.addEnvironment('INFLUXDB_SECRET_ARN', this.tokenSecret.secretArn);
     this.tokenSecret.grantRead(fn);
+    // Made after the token: a function never starts on the secret's placeholder.
+    fn.node.addDependency(this.token.resource);
   }
 }
