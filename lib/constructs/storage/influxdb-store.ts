@@ -83,7 +83,8 @@ export class InfluxDbStore extends Construct implements HotStore {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.tokenSecret = new secretsmanager.Secret(this, 'Token', {
-      description: 'aiot InfluxDB API token of the functions ({"token": ...}); set by the stack once the instance exists',
+      description:
+        'aiot InfluxDB API token of the functions ({"token": ...}); set by the stack once the instance exists',
       encryptionKey: props.encryptionKey,
       removalPolicy: RemovalPolicy.DESTROY,
     });

@@ -53,7 +53,10 @@ export class InfluxDbToken extends Construct {
     props.adminSecret.grantRead(this.function);
     props.tokenSecret.grantRead(this.function);
     this.function.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['secretsmanager:PutSecretValue'], resources: [props.tokenSecret.secretArn] }),
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:PutSecretValue'],
+        resources: [props.tokenSecret.secretArn],
+      }),
     );
     // Secrets Manager decrypts and encrypts the secrets' versions with their key on the caller's
     // behalf (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html).
