@@ -136,17 +136,7 @@ export class DataLake extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions'],
-        resources: [
-          stack.formatArn({ service: 'glue', resource: 'catalog' }),
-          stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.databaseName }),
-          ...LAKE_TABLES.map((t) =>
-            stack.formatArn({
-              service: 'glue',
-              resource: 'table',
-              resourceName: `${this.databaseName}/${t.name}`,
-            }),
-          ),
-        ],
+        resources: this.catalogArns(),
       }),
     );
     acknowledge(role, 'IAM5[Action::s3:Abort*]', REASONS.s3Grant);
@@ -255,17 +245,7 @@ export class DataLake extends Construct {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
-        resources: [
-          stack.formatArn({ service: 'glue', resource: 'catalog' }),
-          stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.databaseName }),
-          ...LAKE_TABLES.map((t) =>
-            stack.formatArn({
-              service: 'glue',
-              resource: 'table',
-              resourceName: `${this.databaseName}/${t.name}`,
-            }),
-          ),
-        ],
+        resources: this.catalogArns(),
       }),
     );
     this.bucket.grantRead(fn);
@@ -307,5 +287,21 @@ export class DataLake extends Construct {
     fn.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['firehose:PutRecordBatch'], resources: [stream.attrArn] }),
     );
+  }
+
+  /** The Glue catalog, the lake's database and its tables: what reading the lake's schema needs. */
+  private catalogArns(): string[] {
+    const stack = Stack.of(this);
+    return [
+      stack.formatArn({ service: 'glue', resource: 'catalog' }),
+      stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.databaseName }),
+      ...LAKE_TABLES.map((t) =>
+        stack.formatArn({
+          service: 'glue',
+          resource: 'table',
+          resourceName: `${this.databaseName}/${t.name}`,
+        }),
+      ),
+    ];
   }
 }
