@@ -1,3 +1,4 @@
+import { opensEpisode } from '../../core/episodes';
 import { type AnomalyEvent, AnomalyEventSchema } from '../../core/events';
 import { type EventStore, type Quarantine, quarantineItem } from '../../core/ports';
 import { splitRuleEnvelope } from '../../core/rules';
@@ -9,7 +10,10 @@ export interface EventRouterDeps {
   readonly events: EventStore;
   readonly quarantine: Quarantine;
   readonly clock?: () => number;
-  /** Acts on a valid anomaly (starts the response workflow in the cloud). */
+  /**
+   * Acts on a valid anomaly that opens its episode (starts the response workflow in the cloud);
+   * the escalation of an open episode is stored, and the workflow already running for it stands.
+   */
   readonly onAnomaly?: (event: AnomalyEvent) => Promise<void>;
 }
 
@@ -18,7 +22,8 @@ export type EventRouterResult =
   | { status: 'quarantined'; reason: string };
 
 /**
- * Routes an anomaly event found at the edge: a valid one is stored and acted on; an invalid one
+ * Routes an anomaly event found at the edge: a valid one is stored, and acted on when it opens an
+ * anomaly episode (core/episodes: one workflow per episode, not per event); an invalid one
  * is quarantined with its reason (the rule delivered it, so it is not lost).
  */
 export function makeHandler(deps: EventRouterDeps): (input: unknown) => Promise<EventRouterResult> {
@@ -43,7 +48,7 @@ export function makeHandler(deps: EventRouterDeps): (input: unknown) => Promise<
       return { status: 'quarantined', reason: why };
     }
     await deps.events.putAnomalies([parsed.data]);
-    await deps.onAnomaly?.(parsed.data);
+    if (opensEpisode(parsed.data)) await deps.onAnomaly?.(parsed.data);
     return { status: 'routed', event: parsed.data };
   };
 }
