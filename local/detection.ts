@@ -43,16 +43,20 @@ export interface FleetExposure {
 }
 
 /**
- * Scores anomaly events against the simulator's ground truth. Every event that opens an episode
- * counts (an event of a producer that does not group anomalies into episodes opens its own), so
- * a flood of episodes shows as a flood of alarms.
+ * Scores anomaly events against the simulator's ground truth. A fault is detected by any event
+ * in its window, an escalation included. Every event that opens an episode is an alarm (an event of
+ * a producer that does not group anomalies into episodes opens its own), so a flood of episodes
+ * shows as a flood of alarms.
  */
 export function detectionReport(
   truth: readonly FaultRecord[],
   allEvents: readonly AnomalyEvent[],
   fleet: FleetExposure = { devices: 0, durationSeconds: 0 },
 ): DetectionReport {
-  const events = allEvents.filter((e) => opensEpisode(e));
+  // A fault is detected by any event in its window (an escalation tells the operator too); an
+  // alarm is an episode opened.
+  const events = allEvents;
+  const openings = allEvents.filter((e) => opensEpisode(e));
   const faults = truth.filter(
     (f) => !UNDETECTABLE.has(f.kind) && f.startMs !== undefined && f.endMs !== undefined,
   );
@@ -62,7 +66,7 @@ export function detectionReport(
     const hits = events.filter((e) => inWindow(e, fault)).map((e) => e.ts);
     return { fault, detectedAt: hits.length ? Math.min(...hits) : undefined };
   });
-  const outside = events
+  const outside = openings
     .filter((e) => !faults.some((f) => inWindow(e, f)))
     .sort((a, b) => a.deviceId.localeCompare(b.deviceId) || a.ts - b.ts);
   const faulty = new Set(truth.map((f) => f.deviceId));

@@ -142,7 +142,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const cloudScoring = makeCloudScoring({
     scorer,
     events: store.events,
-    startResponse: (event) => post({ type: 'anomaly', event }),
+    // Every event goes to the host, which starts the workflow for the openings (as the event
+    // router's do); escalations are shown and scored in the report.
+    onEvent: (event) => post({ type: 'anomaly', event }),
+    startResponse: () => {},
     onScored: (batch) => {
       const { discarded, refused, saveError } = batch.states;
       for (const d of discarded)

@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { opensEpisode } from '../core/episodes';
 import type { AnomalyEvent } from '../core/events';
-import type { WorkOrder } from '../core/workorders';
 import { quarantineItem } from '../core/ports';
 import { composeQueryStore } from '../core/query/model';
+import type { WorkOrder } from '../core/workorders';
 import { Fleet, type FleetSummary } from '../device/simulator/fleet';
 import type { FaultRecord, ScenarioInput } from '../device/simulator/scenario';
 import type { AnomalyDetectorStats } from '../greengrass/anomaly-detector/component';
@@ -268,7 +269,9 @@ export class LocalRuntime {
           onAnomaly: (event) => {
             anomalies.push(event);
             counters.anomalies++;
-            if (workflows.startAnomalyResponse(event).started) counters.workflowsStarted++;
+            // One workflow per episode, as in AWS: an escalation is recorded, not started again.
+            if (opensEpisode(event) && workflows.startAnomalyResponse(event).started)
+              counters.workflowsStarted++;
           },
           onCommandAck: (topic, payload) => {
             void workflows

@@ -1,4 +1,3 @@
-import { opensEpisode } from '../../core/episodes';
 import { type AnomalyEvent, AnomalyEventSchema } from '../../core/events';
 import { type EventStore, type Quarantine, quarantineItem } from '../../core/ports';
 import { splitRuleEnvelope } from '../../core/rules';
@@ -11,8 +10,8 @@ export interface EventRouterDeps {
   readonly quarantine: Quarantine;
   readonly clock?: () => number;
   /**
-   * Acts on a valid anomaly that opens its episode (starts the response workflow in the cloud);
-   * the escalation of an open episode is stored, and the workflow already running for it stands.
+   * Acts on a valid anomaly: in the cloud, starts the response workflow when the event opens its
+   * episode (`opensEpisode`); an escalation is stored, and the workflow already running stands.
    */
   readonly onAnomaly?: (event: AnomalyEvent) => Promise<void>;
 }
@@ -22,8 +21,7 @@ export type EventRouterResult =
   | { status: 'quarantined'; reason: string };
 
 /**
- * Routes an anomaly event found at the edge: a valid one is stored, and acted on when it opens an
- * anomaly episode (core/episodes: one workflow per episode, not per event); an invalid one
+ * Routes an anomaly event found at the edge: a valid one is stored and acted on; an invalid one
  * is quarantined with its reason (the rule delivered it, so it is not lost).
  */
 export function makeHandler(deps: EventRouterDeps): (input: unknown) => Promise<EventRouterResult> {
@@ -48,7 +46,7 @@ export function makeHandler(deps: EventRouterDeps): (input: unknown) => Promise<
       return { status: 'quarantined', reason: why };
     }
     await deps.events.putAnomalies([parsed.data]);
-    if (opensEpisode(parsed.data)) await deps.onAnomaly?.(parsed.data);
+    await deps.onAnomaly?.(parsed.data);
     return { status: 'routed', event: parsed.data };
   };
 }

@@ -11,6 +11,8 @@ export interface CloudScoringDeps {
   readonly startResponse: (event: AnomalyEvent) => Promise<unknown> | unknown;
   /** Told about every scored batch (metrics, logs). */
   readonly onScored?: (batch: ScoredBatch) => void;
+  /** Told of every event stored, openings and escalations alike (the local runtime shows them). */
+  readonly onEvent?: (event: AnomalyEvent) => void;
 }
 
 /**
@@ -31,7 +33,10 @@ export function makeCloudScoring(
     const anomalies = [...batch.anomalies];
     if (anomalies.length === 0) return [];
     await deps.events.putAnomalies(anomalies);
-    for (const anomaly of anomalies) if (opensEpisode(anomaly)) await deps.startResponse(anomaly);
+    for (const anomaly of anomalies) {
+      deps.onEvent?.(anomaly);
+      if (opensEpisode(anomaly)) await deps.startResponse(anomaly);
+    }
     return anomalies;
   };
 }

@@ -59,6 +59,13 @@ describe('detectionReport', () => {
     expect(r).toMatchObject({ falseAlarms: 1, healthyDeviceAlarms: 1 });
   });
 
+  it('when a fault comes during an episode already open, its escalation inside the window detects it', () => {
+    const opening = { ...event('a', 100), severity: 'warning' as const, episodeStart: T0 + 100_000 };
+    const escalation = { ...event('a', 320), episodeStart: T0 + 100_000 };
+    const r = detectionReport([fault('a', 'overheating', 300, 400)], [opening, escalation]);
+    expect(r).toMatchObject({ detected: 1, falseAlarms: 1, meanTimeToDetectSeconds: 20 });
+  });
+
   it('when a healthy device opens episode after episode, each counts: a flood shows as a flood', () => {
     const flood = Array.from({ length: 12 }, (_, i) => ({
       ...event('h', 100 + i * 90),
