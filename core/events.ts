@@ -19,5 +19,13 @@ export const AnomalyEventSchema = z.strictObject({
   measures: z.record(z.string(), z.number().refine(Number.isFinite, 'finite numbers only')),
   /** Which detector produced the score (edge detector, cloud endpoint, fallback …). */
   source: z.string().min(1).max(64),
+  /**
+   * Epoch ms of the reading that opened the anomaly episode this event belongs to
+   * (core/episodes.ts): equal to `ts` on the event that opens it, earlier on an escalation.
+   * Only an opening event starts the response workflow. Absent: an event of its own (a producer
+   * that does not group its anomalies), which starts it too. Carried in flight; the event
+   * stores keep the reading's fields.
+   */
+  episodeStart: z.number().int().positive().optional(),
 });
 export type AnomalyEvent = z.infer<typeof AnomalyEventSchema>;

@@ -19,6 +19,7 @@ import { acknowledgeBucketPut } from './constructs/common/nag';
 import { ProjectFunction } from './constructs/common/project-function';
 import { SecureBucket } from './constructs/common/secure-bucket';
 import { EdgeProcessing } from './constructs/edge/edge-processing';
+import { DetectorStateTable } from './constructs/ingest/detector-state-table';
 import { TelemetryStream } from './constructs/ingest/telemetry-stream';
 import { DeviceFleet } from './constructs/iot/device-fleet';
 import { FleetProvisioning } from './constructs/iot/fleet-provisioning';
@@ -63,6 +64,7 @@ export class AiotStack extends Stack {
   public readonly rules: TopicRules;
   public readonly edge: EdgeProcessing;
   public readonly workOrders: WorkOrderTable;
+  public readonly detectorStates: DetectorStateTable;
   public readonly alerts: AlertTopic;
   public readonly anomalyResponse: AnomalyResponse;
   public readonly models: ModelStorage;
@@ -242,6 +244,8 @@ export class AiotStack extends Stack {
     this.lake.grantDeliver(this.streamProcessor, 'events');
     this.anomalyResponse.grantStart(this.streamProcessor);
     this.retraining.grantScoring(this.streamProcessor);
+    this.detectorStates = new DetectorStateTable(this, 'DetectorStates', { encryptionKey: this.dataKey });
+    this.detectorStates.grantStates(this.streamProcessor);
 
     // How applications read what the platform knows (the same routes the local runtime serves).
     this.queryApi = new QueryApi(this, 'QueryApi', {

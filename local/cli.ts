@@ -144,9 +144,12 @@ export function registerLocalCommands(program: Command): void {
       );
       console.log(
         `detection: ${d.detected}/${d.injected} faults detected, ${d.falseAlarms} false alarms ` +
-          `(${d.healthyDeviceAlarms} on healthy devices), ` +
+          `(${d.healthyDeviceAlarms} on healthy devices, ${d.healthyAlarmsPerDeviceHour ?? '–'} per device-hour), ` +
           `mean time to detect ${d.meanTimeToDetectSeconds ?? '–'} s · workflows ${report.workflows.started} started, ` +
           `${report.workflows.succeeded} succeeded, ${report.workflows.failed} failed`,
+      );
+      console.log(
+        `work orders: ${report.workOrders.opened} opened, ${report.workOrders.onHealthyDevices} on healthy devices`,
       );
       const f = rt.fleetSummary;
       if (f && (f.droppedReadings > 0 || f.undeliveredMessages > 0)) {

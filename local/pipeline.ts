@@ -131,14 +131,37 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   // No endpoint is deployed locally, so the in-process detector scores, exactly as in AWS before
   // the first retraining; an anomaly is stored here and its response workflow starts on the host.
+  // Each device's detector state is kept in the store's file: a restart on the same data folder
+  // resumes the detectors (saved at a clean stop, and every minute of readings while running).
+  const scorer = new EndpointScorer({
+    client: new SageMakerRuntimeClient({ region: 'local' }),
+    model: async () => undefined,
+    clock,
+    states: store.detectorStates,
+  });
   const cloudScoring = makeCloudScoring({
-    scorer: new EndpointScorer({
-      client: new SageMakerRuntimeClient({ region: 'local' }),
-      model: async () => undefined,
-      clock,
-    }),
+    scorer,
     events: store.events,
-    startResponse: (event) => post({ type: 'anomaly', event }),
+    // Every event goes to the host, which starts the workflow for the openings (as the event
+    // router's do); escalations are shown and scored in the report.
+    onEvent: (event) => post({ type: 'anomaly', event }),
+    startResponse: () => {},
+    onScored: (batch) => {
+      const { discarded, refused, saveError } = batch.states;
+      for (const d of discarded)
+        post({
+          type: 'log',
+          level: 'warn',
+          message: `detector state of ${d.deviceId} not used: ${d.reason}`,
+        });
+      for (const r of refused)
+        post({
+          type: 'log',
+          level: 'error',
+          message: `detector state of ${r.deviceId} not saved: ${r.detail}`,
+        });
+      if (saveError) post({ type: 'log', level: 'error', message: `saving detector states: ${saveError}` });
+    },
   });
   /** The store's last failure: a dead letter's reason names it (the handler reports failed records without one). */
   let lastStoreError: string | undefined;
@@ -158,8 +181,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         progress.readingsStored += outcome.stored;
       } else progress.quarantined++;
       report();
-      await cloudScoring(outcome);
     },
+    onBatch: cloudScoring,
   });
   const deadLetterWrites = new Set<Promise<void>>();
   const stream = new LocalStream((event) => streamProcessor(event), {
@@ -258,6 +281,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       await stream.drained();
       stopping = true;
       await Promise.allSettled(deadLetterWrites);
+      const flushed = await scorer.flush();
+      if (flushed.saveError)
+        post({
+          type: 'log',
+          level: 'error',
+          message: `saving detector states at stop: ${flushed.saveError}`,
+        });
       sendProgress();
     },
   };

@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { opensEpisode } from '../core/episodes';
 import type { AnomalyEvent } from '../core/events';
 import { quarantineItem } from '../core/ports';
 import { composeQueryStore } from '../core/query/model';
+import type { WorkOrder } from '../core/workorders';
 import { Fleet, type FleetSummary } from '../device/simulator/fleet';
 import type { FaultRecord, ScenarioInput } from '../device/simulator/scenario';
 import type { AnomalyDetectorStats } from '../greengrass/anomaly-detector/component';
@@ -104,6 +106,8 @@ export interface RuntimeReport {
     /** Finished runs by the outcome they ended with (`acknowledged`, `escalated`, `duplicate`, …). */
     outcomes: Record<string, number>;
   };
+  /** Work orders opened during the run, and how many on devices with no fault injected. */
+  readonly workOrders: { opened: number; onHealthyDevices: number; devices: readonly string[] };
 }
 
 export interface RuntimeStatus {
@@ -265,7 +269,9 @@ export class LocalRuntime {
           onAnomaly: (event) => {
             anomalies.push(event);
             counters.anomalies++;
-            if (workflows.startAnomalyResponse(event).started) counters.workflowsStarted++;
+            // One workflow per episode, as in AWS: an escalation is recorded, not started again.
+            if (opensEpisode(event) && workflows.startAnomalyResponse(event).started)
+              counters.workflowsStarted++;
           },
           onCommandAck: (topic, payload) => {
             void workflows
@@ -423,12 +429,26 @@ export class LocalRuntime {
     await this.settled(DRAIN_TIMEOUT_MS);
     await Promise.race([this.workflows.idle(), new Promise((r) => setTimeout(r, WORKFLOWS_GRACE_MS))]);
     await this.pipeline.stop();
-    const report = this.report(endedAt);
+    const report = this.report(endedAt, await this.workOrdersOpened());
     await this.web.close();
     await this.bus.close();
     this.streamLog.close();
     this.store.close();
     return report;
+  }
+
+  /** Work orders opened since the run started (the data folder may hold earlier runs'). */
+  private async workOrdersOpened(): Promise<WorkOrder[]> {
+    const out: WorkOrder[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.workflows.workOrders.list({ limit: 100, cursor });
+      const recent = page.items.filter((o) => o.openedAt >= this.startedAt);
+      out.push(...recent);
+      // Newest first: a page reaching back before the start ends the listing.
+      cursor = recent.length === page.items.length ? page.cursor : undefined;
+    } while (cursor);
+    return out;
   }
 
   /**
@@ -453,11 +473,16 @@ export class LocalRuntime {
     });
   }
 
-  report(endedAt = Date.now()): RuntimeReport {
+  /** The report; `workOrders` are those opened during the run (read from the store at the stop). */
+  report(endedAt = Date.now(), workOrders: readonly WorkOrder[] = []): RuntimeReport {
     const c = this.counters;
     const durationSeconds = Math.max(0.001, (endedAt - this.startedAt) / 1000);
     const runs = this.workflows.runs();
-    const detection = detectionReport(this.fleet?.groundTruth ?? [], this.anomalies);
+    const devices = this.fleet?.scenario.devices ?? 0;
+    const detection = detectionReport(this.fleet?.groundTruth ?? [], this.anomalies, {
+      devices,
+      durationSeconds,
+    });
     const { perFault, ...summary } = detection;
     const faults = perFault.map(({ fault, detectedAt }) => ({
       deviceId: fault.deviceId,
@@ -466,8 +491,9 @@ export class LocalRuntime {
       endMs: fault.endMs,
       detectedAt,
     }));
+    const faulty = new Set((this.fleet?.groundTruth ?? []).map((f) => f.deviceId));
     return {
-      devices: this.fleet?.scenario.devices ?? 0,
+      devices,
       durationSeconds: Math.round(durationSeconds * 10) / 10,
       messages: {
         published: c.published,
@@ -487,6 +513,11 @@ export class LocalRuntime {
           if (r.outcome) n[r.outcome] = (n[r.outcome] ?? 0) + 1;
           return n;
         }, {}),
+      },
+      workOrders: {
+        opened: workOrders.length,
+        onHealthyDevices: workOrders.filter((o) => !faulty.has(o.deviceId)).length,
+        devices: [...new Set(workOrders.map((o) => o.deviceId))].sort(),
       },
     };
   }

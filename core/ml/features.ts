@@ -20,8 +20,18 @@ export function featureRows(
   records: readonly TelemetryRecord[],
   measures: readonly string[] = TRAINING_MEASURES,
 ): { deviceId: string; time: number; values: number[] }[] {
+  return featureRowsInOrder(
+    [...records].sort((a, b) => a.deviceId.localeCompare(b.deviceId) || a.time - b.time),
+    measures,
+  );
+}
+
+/** {@link featureRows} of records already in order of device, then time (not sorted again). */
+export function featureRowsInOrder(
+  sorted: readonly TelemetryRecord[],
+  measures: readonly string[] = TRAINING_MEASURES,
+): { deviceId: string; time: number; values: number[] }[] {
   const last = new Map<string, (number | undefined)[]>();
-  const sorted = [...records].sort((a, b) => a.deviceId.localeCompare(b.deviceId) || a.time - b.time);
   const out: { deviceId: string; time: number; values: number[] }[] = [];
   for (const r of sorted) {
     const prev = last.get(r.deviceId) ?? measures.map(() => undefined);

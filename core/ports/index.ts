@@ -4,6 +4,7 @@
  * handlers see only these interfaces. Each port has one contract suite (`test/contracts/`) that
  * every adapter of it passes.
  */
+export * from './detector-state';
 export * from './device-history';
 export * from './event-store';
 export * from './object-store';

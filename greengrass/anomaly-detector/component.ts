@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { COMMAND_SCHEMA_VERSION, type Command } from '../../core/commands';
 import {
   createDetector,
@@ -7,13 +8,14 @@ import {
   type DetectorConfig,
   type DetectorState,
   restoreDetector,
-  severityOf,
 } from '../../core/detector';
+import { type EpisodeState, EpisodeStateSchema } from '../../core/episodes';
 import { type AnomalyEvent, EVENT_SCHEMA_VERSION } from '../../core/events';
-import { type Severity, severityRank } from '../../core/severity';
+import type { Severity } from '../../core/severity';
 import { parseTelemetry } from '../../core/telemetry';
 import { aggregatesTopic, edgeCommandTopic, eventsTopic, parseDeviceTopic } from '../../core/topics';
 import { WindowAggregate } from './aggregates';
+import { assessReading, type NearLimit } from './assess';
 import { type EdgeConfig, parseEdgeConfig } from './config';
 import { CloudOutbox, type EdgeLogger } from './outbox';
 import type { EdgeTransport, Unsubscribe } from './transport';
@@ -41,7 +43,7 @@ export interface AnomalyDetectorStats {
   /** Messages seen before (a device's store-and-forward replay), skipped by (device, seq). */
   readonly duplicates: number;
   readonly events: number;
-  /** Anomalous readings not sent as events: within the hold-off of an event at least as severe. */
+  /** Anomalous readings not sent as events: inside an episode already told, not more severe. */
   readonly eventsHeld: number;
   readonly aggregates: number;
   readonly actuations: number;
@@ -60,23 +62,36 @@ interface DeviceState {
   lastActuationAt: number;
   /** Whether the last reading was within the safety margin of a limit. */
   nearLimit: boolean;
-  /** The last event sent: when (reading time) and how severe. */
-  lastEvent?: { ts: number; rank: number };
+  /** The device's open anomaly episode, if any. */
+  episode?: EpisodeState;
   window?: WindowAggregate;
 }
 
-interface Snapshot {
-  readonly version: 1;
-  readonly savedAt: number;
-  readonly detectorConfig: string;
-  readonly devices: {
-    site: string;
-    deviceId: string;
-    lastSeq: number;
-    lastActuationAt: number;
-    detector: DetectorState;
-  }[];
-}
+/** The detector state format this build restores. */
+const DETECTOR_STATE_VERSION = createDetector().snapshot().version;
+
+/**
+ * The snapshot file, checked before anything is restored from it. A device's detector state is
+ * opaque here except for its `version`; the detector's own restore checks the rest. A device
+ * entry that fails is logged and that device starts fresh; a file that fails as a whole, too.
+ */
+const SnapshotDeviceSchema = z.object({
+  site: z.string().min(1),
+  deviceId: z.string().min(1),
+  lastSeq: z.number().int(),
+  lastActuationAt: z.number(),
+  detector: z.looseObject({ version: z.number() }),
+  episode: EpisodeStateSchema.optional(),
+});
+const SnapshotSchema = z.object({
+  version: z.literal(1),
+  savedAt: z.number(),
+  detectorConfig: z.string(),
+  devices: z.array(z.unknown()),
+});
+type Snapshot = Omit<z.infer<typeof SnapshotSchema>, 'devices'> & {
+  devices: z.infer<typeof SnapshotDeviceSchema>[];
+};
 
 /**
  * The settings a learned state depends on. Severity thresholds only grade scores (here, with
@@ -224,12 +239,9 @@ export class AnomalyDetectorComponent {
     }
     device.lastSeq = msg.seq;
     const windowMs = this.config.windowMs;
-    const minRank = severityRank(this.config.eventMinSeverity);
     for (const reading of msg.readings) {
       this.counters.readings++;
-      const score = device.detector.update(reading.values, reading.ts);
-      const severity = severityOf(score, this.detectorConfig);
-      const anomaly = severityRank(severity) >= minRank;
+      const a = assessReading(reading, device, { edge: this.config, detector: this.detectorConfig });
 
       if (device.window && reading.ts >= device.window.windowEnd) this.closeWindow(device);
       if (!device.window) {
@@ -237,34 +249,14 @@ export class AnomalyDetectorComponent {
         device.window = new WindowAggregate(start, start + windowMs);
       }
       device.window.units = msg.units;
-      device.window.add(reading.values, score);
-
-      const limit = this.nearLimit(reading.values, this.config.safetyMargin);
-      // Coming close to a safety limit is itself critical, reported once on the way in (the
-      // detector's own alarms are already one per anomaly); leaving takes twice the margin, so
-      // noise around the boundary does not report it again and again.
-      const enteringLimit = limit !== undefined && !device.nearLimit;
-      device.nearLimit =
-        limit !== undefined ||
-        (device.nearLimit && this.nearLimit(reading.values, 2 * this.config.safetyMargin) !== undefined);
-      if (anomaly || enteringLimit) {
-        device.window.anomalies++;
-        const rank = enteringLimit ? severityRank('critical') : severityRank(severity);
-        const last = device.lastEvent;
-        if (
-          enteringLimit ||
-          !last ||
-          reading.ts - last.ts >= this.config.eventHoldOffMs ||
-          reading.ts < last.ts ||
-          rank > last.rank
-        ) {
-          device.lastEvent = { ts: reading.ts, rank };
-          this.sendEvent(device, reading.ts, score, enteringLimit ? 'critical' : severity, reading.values);
-        } else this.counters.eventsHeld++;
+      device.window.add(reading.values, a.score);
+      if (a.anomalous) device.window.anomalies++;
+      if (a.held) this.counters.eventsHeld++;
+      if (a.event) {
+        this.sendEvent(device, reading.ts, a.score, a.event.severity, reading.values, a.event.episodeStart);
       }
-      if (severity === 'critical' || limit) {
-        this.actuate(device, now, reading.ts, score, severity, limit);
-      }
+      if (a.actuate)
+        this.actuate(device, now, reading.ts, a.score, a.event?.severity ?? a.severity, a.actuate);
     }
   }
 
@@ -286,7 +278,8 @@ export class AnomalyDetectorComponent {
         deviceId: d.deviceId,
         lastSeq: d.lastSeq,
         lastActuationAt: Number.isFinite(d.lastActuationAt) ? d.lastActuationAt : -1,
-        detector: d.detector.snapshot(),
+        detector: d.detector.snapshot() as unknown as Snapshot['devices'][number]['detector'],
+        ...(d.episode && { episode: d.episode }),
       })),
     };
     const path = join(this.options.stateDir, 'detectors.json');
@@ -296,23 +289,47 @@ export class AnomalyDetectorComponent {
 
   private restore(): void {
     const path = join(this.options.stateDir, 'detectors.json');
-    let snapshot: Snapshot;
+    let raw: unknown;
     try {
-      snapshot = JSON.parse(readFileSync(path, 'utf8')) as Snapshot;
+      raw = JSON.parse(readFileSync(path, 'utf8'));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
         this.log('warn', `detector snapshot ${path} unreadable (${(e as Error).message}); starting fresh`);
       }
       return;
     }
+    const file = SnapshotSchema.safeParse(raw);
+    if (!file.success) {
+      this.log('warn', `detector snapshot ${path} refused (${issues(file.error)}); starting fresh`);
+      return;
+    }
+    const snapshot = file.data;
     const sameSettings = snapshot.detectorConfig === modelSettings(this.detectorConfig);
-    for (const d of snapshot.devices ?? []) {
+    for (const [i, entry] of snapshot.devices.entries()) {
+      const parsed = SnapshotDeviceSchema.safeParse(entry);
+      if (!parsed.success) {
+        this.log(
+          'warn',
+          `detector snapshot entry ${i} refused (${issues(parsed.error)}); that device starts fresh`,
+        );
+        continue;
+      }
+      const d = parsed.data;
       let detector: Detector;
-      try {
-        detector = sameSettings ? restoreDetector(d.detector) : createDetector(this.detectorConfig);
-      } catch (e) {
-        this.log('warn', `detector state of ${d.deviceId} refused (${(e as Error).message}); it relearns`);
+      if (!sameSettings) detector = createDetector(this.detectorConfig);
+      else if (d.detector.version !== DETECTOR_STATE_VERSION) {
+        this.log(
+          'warn',
+          `detector state of ${d.deviceId} is version ${d.detector.version}, this detector reads ${DETECTOR_STATE_VERSION}; it relearns`,
+        );
         detector = createDetector(this.detectorConfig);
+      } else {
+        try {
+          detector = restoreDetector(d.detector as unknown as DetectorState);
+        } catch (e) {
+          this.log('warn', `detector state of ${d.deviceId} refused (${(e as Error).message}); it relearns`);
+          detector = createDetector(this.detectorConfig);
+        }
       }
       this.devices.set(`${d.site}/${d.deviceId}`, {
         site: d.site,
@@ -321,6 +338,7 @@ export class AnomalyDetectorComponent {
         lastSeq: d.lastSeq,
         lastActuationAt: d.lastActuationAt < 0 ? Number.NEGATIVE_INFINITY : d.lastActuationAt,
         nearLimit: false,
+        ...(d.episode && { episode: d.episode }),
       });
     }
     this.log(
@@ -343,6 +361,7 @@ export class AnomalyDetectorComponent {
     score: number,
     severity: Severity,
     values: Readonly<Record<string, number>>,
+    episodeStart: number,
   ): void {
     const event: AnomalyEvent = {
       schema: EVENT_SCHEMA_VERSION,
@@ -354,25 +373,11 @@ export class AnomalyDetectorComponent {
       severity,
       measures: { ...values },
       source: this.config.source,
+      episodeStart,
     };
     this.counters.events++;
     this.outbox.send(eventsTopic(d.site, d.deviceId), JSON.stringify(event));
     this.options.onEvent?.(event);
-  }
-
-  /** The first measure within `margin` (a fraction) of its safety limit, or past it; if any. */
-  private nearLimit(values: Readonly<Record<string, number>>, margin: number) {
-    for (const [measure, limit] of Object.entries(this.config.safetyLimits)) {
-      const v = values[measure];
-      if (v === undefined) continue;
-      if (limit.max !== undefined && v >= limit.max - margin * Math.abs(limit.max)) {
-        return { measure, value: v, limit: limit.max, bound: 'max' as const };
-      }
-      if (limit.min !== undefined && v <= limit.min + margin * Math.abs(limit.min)) {
-        return { measure, value: v, limit: limit.min, bound: 'min' as const };
-      }
-    }
-    return undefined;
   }
 
   private actuate(
@@ -381,14 +386,12 @@ export class AnomalyDetectorComponent {
     ts: number,
     score: number,
     severity: Severity,
-    limit: ReturnType<AnomalyDetectorComponent['nearLimit']>,
+    action: { readonly reason: string; readonly limit?: NearLimit },
   ): void {
     const a = this.config.actuation;
     if (!a.enabled || now - d.lastActuationAt < a.cooldownMs) return;
     d.lastActuationAt = now;
-    const reason = limit
-      ? `${limit.measure} ${limit.value} is within ${this.config.safetyMargin * 100}% of its ${limit.bound} limit ${limit.limit}`
-      : `critical anomaly (score ${score.toFixed(3)})`;
+    const { reason, limit } = action;
     const command: Command = {
       schema: COMMAND_SCHEMA_VERSION,
       commandId: `edge-${d.deviceId}-${ts}`.slice(0, 128),
@@ -442,3 +445,6 @@ export class AnomalyDetectorComponent {
     this.snapshotTimer.unref();
   }
 }
+
+const issues = (e: z.ZodError) =>
+  e.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');

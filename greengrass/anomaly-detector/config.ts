@@ -26,12 +26,14 @@ export const EdgeConfigSchema = z.strictObject({
   /** Lowest severity sent to the cloud as an anomaly event. */
   eventMinSeverity: z.enum(['warning', 'critical']).default('warning'),
   /**
-   * After an event, a device's further anomalies within this time (ms) are sent only when their
-   * severity is higher: one event per episode, and one more on escalation. A value climbing far
-   * beyond anything learned scores higher with every new record, which would otherwise be an
-   * event per reading. Each window's aggregates still count every anomalous reading.
+   * Anomalies are told as episodes (core/episodes): a device's first anomalous reading opens one
+   * (one event, and one safe-mode command if it is critical), a more severe reading escalates it
+   * (one more event; the command if it became critical), and it closes after this long (ms of
+   * reading time) without an anomalous reading or a reading near a safety limit. A fault lasting
+   * an hour is one episode, not an event a minute and a command every cooldown. Each window's
+   * aggregates still count every anomalous reading.
    */
-  eventHoldOffMs: z.number().int().min(0).default(60_000),
+  episodeQuietMs: z.number().int().min(1).default(300_000),
   /**
    * Detector settings (core/detector DetectorConfig overrides); a change restarts learning.
    * The edge grades severity more strictly than the cloud by default: its critical alarms stop
@@ -51,7 +53,7 @@ export const EdgeConfigSchema = z.strictObject({
       enabled: z.boolean().default(true),
       /** The command published locally to the device (core/commands). */
       command: z.enum(['safe-mode']).default('safe-mode'),
-      /** No second action for the same device within this time (ms). */
+      /** No second action for the same device within this time (ms), even in a new episode. */
       cooldownMs: z.number().int().min(0).default(300_000),
     })
     .default({ enabled: true, command: 'safe-mode', cooldownMs: 300_000 }),

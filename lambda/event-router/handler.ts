@@ -9,7 +9,10 @@ export interface EventRouterDeps {
   readonly events: EventStore;
   readonly quarantine: Quarantine;
   readonly clock?: () => number;
-  /** Acts on a valid anomaly (starts the response workflow in the cloud). */
+  /**
+   * Acts on a valid anomaly: in the cloud, starts the response workflow when the event opens its
+   * episode (`opensEpisode`); an escalation is stored, and the workflow already running stands.
+   */
   readonly onAnomaly?: (event: AnomalyEvent) => Promise<void>;
 }
 

@@ -23,6 +23,8 @@ export const EnvParts = {
   telemetryTable: { TELEMETRY_DATABASE: name, TELEMETRY_TABLE: name },
   eventsTable: { EVENTS_DATABASE: name, EVENTS_TABLE: name },
   workOrdersTable: { WORK_ORDERS_TABLE: name },
+  /** Per-device detector state of the stream path (lib/constructs/ingest/detector-state-table.ts). */
+  detectorStateTable: { DETECTOR_STATE_TABLE: name },
   quarantineBucket: { QUARANTINE_BUCKET: name },
   modelBucket: { MODEL_BUCKET: name },
   /**

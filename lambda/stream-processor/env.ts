@@ -9,6 +9,12 @@ export const StreamProcessorEnv = storeEnv(
     ...EnvParts.anomalyResponse,
     ...EnvParts.lakeReadings,
     ...EnvParts.lakeEvents,
+    ...EnvParts.detectorStateTable,
+    /**
+     * A device's detector state is saved at most this often (seconds of reading time), and at once
+     * when its anomaly episode opens, escalates or closes: what a cold start may have to do without.
+     */
+    DETECTOR_STATE_SAVE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
     /** How long scoring waits for the SageMaker endpoint before the in-process detector answers. */
     SCORING_TIMEOUT_MS: z.coerce.number().int().min(50).default(800),
   },

@@ -25,8 +25,15 @@ export interface StreamProcessorDeps {
   readonly clock?: () => number;
   readonly logger?: Pick<Logger, 'debug' | 'warn' | 'error'>;
   readonly metrics?: Metrics;
-  /** Called with every outcome (the local runtime counts them; anomaly scoring hooks in here). */
+  /** Called with every outcome (the local runtime counts them). */
   readonly onOutcome?: (outcome: IngestOutcome, record: KinesisRecord) => unknown;
+  /**
+   * Called once per batch, after every record is through, with the outcomes of the records
+   * processed (not those reported as failures: they come again): anomaly scoring hooks in here,
+   * so the batch is scored in one go. When it throws, the whole batch is retried; what was
+   * stored is stored again as the same records, and readings already scored are not scored again.
+   */
+  readonly onBatch?: (outcomes: readonly IngestOutcome[]) => Promise<unknown>;
 }
 
 export type StreamHandler = (
@@ -77,26 +84,34 @@ export function makeHandler(deps: StreamProcessorDeps): StreamHandler {
     // key), as its detector and sequence numbers need. When one of them fails, the device's later
     // records fail with it: Lambda retries them after it, in order, instead of storing them first.
     const previous = new Map<string, Promise<IngestOutcome>>();
+    const processed: IngestOutcome[] = [];
     const recordHandler = (record: KinesisRecord): Promise<IngestOutcome> => {
       const key = record.kinesis.partitionKey;
       const before = previous.get(key);
-      const mine = before
-        ? before.then(
-            () => processRecord(record),
-            () => {
-              throw new Error(`an earlier record of ${key} in this batch failed; retried after it`);
-            },
-          )
-        : processRecord(record);
+      const mine = (
+        before
+          ? before.then(
+              () => processRecord(record),
+              () => {
+                throw new Error(`an earlier record of ${key} in this batch failed; retried after it`);
+              },
+            )
+          : processRecord(record)
+      ).then((outcome) => {
+        processed.push(outcome);
+        return outcome;
+      });
       previous.set(key, mine);
       return mine;
     };
     try {
-      return await processPartialResponse(event, recordHandler, processor, {
+      const response = await processPartialResponse(event, recordHandler, processor, {
         context,
         throwOnFullBatchFailure: false,
         processInParallel: true,
       });
+      if (deps.onBatch && processed.length > 0) await deps.onBatch(processed);
+      return response;
     } finally {
       deps.metrics?.publishStoredMetrics();
     }

@@ -2,12 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { HealthPolicy } from '../../core/query/model';
+import { SqliteDetectorStateStore } from './detector-state';
 import { SqliteEventStore } from './events';
 import { SqliteQuarantine } from './quarantine';
 import { SqliteQueryStore } from './query';
 import { migrate } from './schema';
 import { SqliteTelemetryStore } from './telemetry';
 
+export { SqliteDetectorStateStore } from './detector-state';
 export { SqliteEventStore } from './events';
 export { SqliteHistoryReader } from './history';
 export { SqliteQuarantine, type StoredQuarantineItem } from './quarantine';
@@ -27,6 +29,8 @@ export interface LocalStore {
   readonly telemetry: SqliteTelemetryStore;
   readonly quarantine: SqliteQuarantine;
   readonly events: SqliteEventStore;
+  /** The stream path's per-device detector state, kept across restarts. */
+  readonly detectorStates: SqliteDetectorStateStore;
   /** The time-series read port; compose it with a work-order store for the full QueryStore. */
   readonly query: SqliteQueryStore;
   close(): void;
@@ -60,6 +64,7 @@ export function openLocalStore(file: string, opts: LocalStoreOptions = {}): Loca
     telemetry: new SqliteTelemetryStore(db),
     quarantine: new SqliteQuarantine(db),
     events: new SqliteEventStore(db),
+    detectorStates: new SqliteDetectorStateStore(db),
     query: new SqliteQueryStore(db, opts),
     close: () => db.close(),
   };

@@ -8,7 +8,8 @@ export const STORE_SCHEMA_VERSION = 1;
  * its measures as JSON (the identity and shape of a Timestream multi-measure record; keyed by
  * device then time, so a device's range is one index scan and a batch dirties one page per
  * device rather than one per measure); `devices` keeps each device's newest reading so fleet
- * lists never scan history.
+ * lists never scan history; `detector_states` keeps each device's scoring state across restarts
+ * (a file from before it gets the table from the same idempotent statements).
  */
 const DDL = `
 CREATE TABLE IF NOT EXISTS readings (
@@ -64,6 +65,12 @@ CREATE TABLE IF NOT EXISTS predictions (
   PRIMARY KEY (device_id, ts, source)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS predictions_by_time ON predictions (ts, device_id, source);
+
+CREATE TABLE IF NOT EXISTS detector_states (
+  device_id TEXT PRIMARY KEY,
+  saved_at INTEGER NOT NULL,
+  state TEXT NOT NULL
+) WITHOUT ROWID;
 `;
 
 /** Creates the tables (idempotent) and checks the file's schema version. */

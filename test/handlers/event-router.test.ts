@@ -44,6 +44,16 @@ describe('event-router', () => {
     expect(acted).toEqual([anomaly()]);
   });
 
+  it('when an episode opens and then escalates, both events are stored and handed on (the starter decides)', async () => {
+    const { route, stored, acted } = deps();
+    const opening = { ...anomaly(), severity: 'warning' as const, score: 0.9, episodeStart: NOW };
+    const escalation = { ...anomaly(), ts: NOW + 40_000, episodeStart: NOW };
+    await route(opening);
+    await route(escalation);
+    expect(stored).toEqual([opening, escalation]);
+    expect(acted).toEqual([opening, escalation]);
+  });
+
   it('when an event is invalid, quarantines it with the reason and neither stores nor acts', async () => {
     const { route, stored, acted, quarantined } = deps();
     const res = await route({ ...anomaly(), score: 7 });

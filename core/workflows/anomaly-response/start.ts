@@ -20,7 +20,8 @@ export const AnomalyResponseInputSchema = z.strictObject({
 export type AnomalyResponseInput = z.infer<typeof AnomalyResponseInputSchema>;
 
 /**
- * The execution name and input for an anomaly. The name is the device and its anomaly window,
+ * The execution name and input for an anomaly. The name is the device and its anomaly window
+ * (the window of the episode's first reading, when the event belongs to an episode),
  * so every duplicate of the same anomaly (edge and cloud both finding it, retries, a storm of
  * events) maps to one execution: Step Functions refuses a second start with the same name.
  */
@@ -28,7 +29,8 @@ export function anomalyResponseStart(
   event: z.infer<typeof AnomalyEventSchema>,
   options: { windowMs?: number; ackPolicy?: AckPolicy } = {},
 ): { name: string; input: AnomalyResponseInput } {
-  const window = anomalyWindow(event.ts, options.windowMs ?? DEFAULT_ANOMALY_WINDOW_MS);
+  // An episode's events share the window of the reading that opened it.
+  const window = anomalyWindow(event.episodeStart ?? event.ts, options.windowMs ?? DEFAULT_ANOMALY_WINDOW_MS);
   // Execution names: ≤ 80 chars of [A-Za-z0-9_-]; device ids are ≤ 128 chars of that alphabet.
   const name = `${event.deviceId.slice(0, 60)}-${window.start}`;
   return {

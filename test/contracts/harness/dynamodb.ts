@@ -5,6 +5,7 @@ import { Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import dynalite from 'dynalite';
+import { DetectorStateTable } from '../../../lib/constructs/ingest/detector-state-table';
 import { WorkOrderTable } from '../../../lib/constructs/workflows/work-order-table';
 
 /**
@@ -51,15 +52,8 @@ function pascal(value: unknown): unknown {
   return value;
 }
 
-/**
- * The work-order table exactly as the stack's construct defines it (keys, attribute types,
- * indexes and their projections, billing mode), read from the construct itself so the two
- * cannot drift apart.
- */
-export function workOrderTableDefinition(tableName: string): CreateTableCommandInput {
-  const stack = new Stack();
-  const construct = new WorkOrderTable(stack, 'WorkOrders', { encryptionKey: new kms.Key(stack, 'Key') });
-  const cfn = construct.table.node.defaultChild as dynamodb.CfnTable;
+/** A table's keys, attributes, indexes and billing mode as its CloudFormation resource has them. */
+function definitionOf(stack: Stack, cfn: dynamodb.CfnTable, tableName: string): CreateTableCommandInput {
   const resolved = (v: unknown) => pascal(stack.resolve(v));
   return {
     TableName: tableName,
@@ -72,6 +66,30 @@ export function workOrderTableDefinition(tableName: string): CreateTableCommandI
     ) as CreateTableCommandInput['GlobalSecondaryIndexes'],
     BillingMode: cfn.billingMode as CreateTableCommandInput['BillingMode'],
   };
+}
+
+/** The detector-state table as the stack's construct defines it (keys, billing mode). */
+export async function createDetectorStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const stack = new Stack();
+  const construct = new DetectorStateTable(stack, 'DetectorStates', {
+    encryptionKey: new kms.Key(stack, 'Key'),
+  });
+  await client.send(
+    new CreateTableCommand(
+      definitionOf(stack, construct.table.node.defaultChild as dynamodb.CfnTable, tableName),
+    ),
+  );
+}
+
+/**
+ * The work-order table exactly as the stack's construct defines it (keys, attribute types,
+ * indexes and their projections, billing mode), read from the construct itself so the two
+ * cannot drift apart.
+ */
+export function workOrderTableDefinition(tableName: string): CreateTableCommandInput {
+  const stack = new Stack();
+  const construct = new WorkOrderTable(stack, 'WorkOrders', { encryptionKey: new kms.Key(stack, 'Key') });
+  return definitionOf(stack, construct.table.node.defaultChild as dynamodb.CfnTable, tableName);
 }
 
 export async function createWorkOrderTable(client: DynamoDBClient, tableName: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { QuarantineItem, TelemetryRecord } from '../../../core/ports';
 import { composeQueryStore } from '../../../core/query/model';
+import { DynamoDbDetectorStateStore } from '../../../lambda/shared/dynamodb-detector-state';
 import { DynamoDbWorkOrderStore } from '../../../lambda/shared/dynamodb-work-orders';
 import { S3ObjectStore } from '../../../lambda/shared/s3-objects';
 import { S3Quarantine } from '../../../lambda/shared/s3-quarantine';
@@ -8,9 +9,10 @@ import { TimestreamHistoryReader } from '../../../lambda/shared/timestream-histo
 import { TimestreamPredictionStore } from '../../../lambda/shared/timestream-predictions';
 import { TimestreamQueryStore } from '../../../lambda/shared/timestream-query';
 import { TimestreamTelemetryStore } from '../../../lambda/shared/timestream-store';
+import type { DetectorStateStoreSubject } from '../detector-state.contract';
 import type { HistoryReaderSubject } from '../device-history.contract';
 import type { EventStoreSubject } from '../event-store.contract';
-import { createWorkOrderTable, startDynamo } from '../harness/dynamodb';
+import { createDetectorStateTable, createWorkOrderTable, startDynamo } from '../harness/dynamodb';
 import { s3Backend } from '../harness/s3';
 import { DAY, MIN, type SubjectEntry } from '../harness/subject';
 import { STACK_TABLE_SETTINGS, timestreamBackend } from '../harness/timestream';
@@ -86,6 +88,24 @@ export const dynamoDbWorkOrderStore: SubjectEntry<WorkOrderStoreSubject> = {
     await createWorkOrderTable(dynamo.client, 'work-orders');
     return {
       store: new DynamoDbWorkOrderStore(dynamo.documents, 'work-orders'),
+      cutOff: () => dynamo.stop(),
+      dispose: () => dynamo.stop(),
+    };
+  },
+};
+
+export const dynamoDbDetectorStateStore: SubjectEntry<DetectorStateStoreSubject> = {
+  name: 'DynamoDB (dynalite, table as the stack defines it)',
+  capabilities: {},
+  async make() {
+    const dynamo = await startDynamo();
+    await createDetectorStateTable(dynamo.client, 'detector-states');
+    return {
+      store: new DynamoDbDetectorStateStore({
+        client: dynamo.documents,
+        tableName: 'detector-states',
+        sleep: async () => {},
+      }),
       cutOff: () => dynamo.stop(),
       dispose: () => dynamo.stop(),
     };

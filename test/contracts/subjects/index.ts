@@ -3,6 +3,7 @@
  * joins a suite by adding its entry here (see test/contracts/README.md).
  */
 import {
+  dynamoDbDetectorStateStore,
   dynamoDbWorkOrderStore,
   s3ObjectStore,
   s3Quarantine,
@@ -14,6 +15,7 @@ import {
 import { influxEventStore, influxHistoryReader, influxQueryStore, influxTelemetryStore } from './influx';
 import {
   memoryObjectStore,
+  sqliteDetectorStateStore,
   sqliteEventStore,
   sqliteHistoryReader,
   sqliteQuarantine,
@@ -29,3 +31,4 @@ export const queryStoreSubjects = [sqliteQueryStore, timestreamQueryStore, influ
 export const workOrderStoreSubjects = [sqliteWorkOrderStore, dynamoDbWorkOrderStore];
 export const quarantineSubjects = [sqliteQuarantine, s3Quarantine];
 export const objectStoreSubjects = [memoryObjectStore, s3ObjectStore];
+export const detectorStateStoreSubjects = [sqliteDetectorStateStore, dynamoDbDetectorStateStore];

@@ -3,6 +3,7 @@ import { composeQueryStore } from '../../../core/query/model';
 import { openLocalStore, SqliteHistoryReader } from '../../../local/store';
 import { MemoryObjectStore } from '../../../local/workflows/local-sagemaker';
 import { SqliteWorkOrderStore } from '../../../local/workflows/sqlite-work-orders';
+import type { DetectorStateStoreSubject } from '../detector-state.contract';
 import type { HistoryReaderSubject } from '../device-history.contract';
 import type { EventStoreSubject } from '../event-store.contract';
 import type { ContractEnv, SubjectEntry } from '../harness/subject';
@@ -50,6 +51,15 @@ export const sqliteTelemetryStore: SubjectEntry<TelemetryStoreSubject, Telemetry
       cutOff: close,
       dispose: close,
     };
+  },
+};
+
+export const sqliteDetectorStateStore: SubjectEntry<DetectorStateStoreSubject> = {
+  name: 'SQLite (local store)',
+  capabilities: {},
+  async make() {
+    const { local, close } = freshStore();
+    return { store: local.detectorStates, cutOff: close, dispose: close };
   },
 };
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandSchema } from '../../../core/commands';
@@ -207,7 +207,7 @@ describe('AnomalyDetectorComponent', () => {
         anomalous: cloud('aggregates').reduce((n, a) => n + a.anomalies, 0),
       };
     };
-    const every = await run({ safetyLimits: {}, eventHoldOffMs: 0 });
+    const every = await run({ safetyLimits: {}, episodeQuietMs: 1 });
     const held = await run({ safetyLimits: {} });
 
     // Without a hold-off the climb sends an event for many of its readings.
@@ -274,6 +274,33 @@ describe('AnomalyDetectorComponent', () => {
     await second.stop();
     expect(cloud('events')).toEqual(expected);
     expect(logs.join('\n')).toContain('restored 1 detectors');
+  });
+
+  it('when the snapshot file is not a snapshot of this version, it is logged and the detectors start fresh', async () => {
+    writeFileSync(join(dir, 'detectors.json'), JSON.stringify({ version: 2, savedAt: T0, devices: [] }));
+    const c = make();
+    expect(c.stats().devices).toBe(0);
+    expect(logs.join('\n')).toMatch(/detector snapshot .* refused \(version: .*\); starting fresh/);
+    await c.stop();
+  });
+
+  it('when one device entry of the snapshot is bad, that device starts fresh and the others resume', async () => {
+    const first = make();
+    await first.start();
+    await feed(first, [...telemetry({ seconds: 400 }), ...telemetry({ seconds: 400, deviceId: 'pump-2' })]);
+    await first.stop();
+    const path = join(dir, 'detectors.json');
+    const snapshot = JSON.parse(readFileSync(path, 'utf8'));
+    snapshot.devices[0].detector = { ...snapshot.devices[0].detector, version: 999 };
+    snapshot.devices.push({ deviceId: 'pump-3', detector: 'not a state' });
+    writeFileSync(path, JSON.stringify(snapshot));
+
+    logs.length = 0;
+    const second = make();
+    expect(second.stats().devices).toBe(2);
+    expect(logs.join('\n')).toContain('detector state of pump-1 is version 999');
+    expect(logs.join('\n')).toMatch(/snapshot entry 2 refused \(site: .*\); that device starts fresh/);
+    await second.stop();
   });
 
   it('when the cloud is unreachable, messages wait on disk and go out in order when it is back', async () => {

@@ -51,4 +51,45 @@ describe('detectionReport', () => {
     const r = detectionReport([fault('a', 'bearing-wear', 10, 20)], [event('a', 45)]);
     expect(r).toMatchObject({ detected: 1, falseAlarms: 0 });
   });
+
+  it('when an episode escalates, the escalation is part of it: one alarm, not two', () => {
+    const opening = { ...event('h', 10), severity: 'warning' as const, episodeStart: T0 + 10_000 };
+    const escalation = { ...event('h', 200), episodeStart: T0 + 10_000 };
+    const r = detectionReport([fault('a', 'spikes', 300, 400)], [opening, escalation]);
+    expect(r).toMatchObject({ falseAlarms: 1, healthyDeviceAlarms: 1 });
+  });
+
+  it('when a fault comes during an episode already open, its escalation inside the window detects it', () => {
+    const opening = { ...event('a', 100), severity: 'warning' as const, episodeStart: T0 + 100_000 };
+    const escalation = { ...event('a', 320), episodeStart: T0 + 100_000 };
+    const r = detectionReport([fault('a', 'overheating', 300, 400)], [opening, escalation]);
+    expect(r).toMatchObject({ detected: 1, falseAlarms: 1, meanTimeToDetectSeconds: 20 });
+  });
+
+  it('when a healthy device opens episode after episode, each counts: a flood shows as a flood', () => {
+    const flood = Array.from({ length: 12 }, (_, i) => ({
+      ...event('h', 100 + i * 90),
+      episodeStart: T0 + (100 + i * 90) * 1000,
+    }));
+    const r = detectionReport([fault('a', 'spikes', 300, 400)], flood, { devices: 2, durationSeconds: 1800 });
+    expect(r).toMatchObject({
+      healthyDeviceAlarms: 12,
+      healthyDeviceHours: 0.5,
+      healthyAlarmsPerDeviceHour: 24,
+    });
+  });
+
+  it('when the fleet is given, alarms are per healthy device-hour; without healthy devices there is no rate', () => {
+    const r = detectionReport([fault('a', 'spikes', 300, 400)], [event('h', 10)], {
+      devices: 4,
+      durationSeconds: 600,
+    });
+    // 3 healthy devices for 10 minutes: half a device-hour, one alarm.
+    expect(r).toMatchObject({
+      healthyDeviceAlarms: 1,
+      healthyDeviceHours: 0.5,
+      healthyAlarmsPerDeviceHour: 2,
+    });
+    expect(detectionReport([fault('a', 'spikes', 1, 2)], []).healthyAlarmsPerDeviceHour).toBeNull();
+  });
 });
