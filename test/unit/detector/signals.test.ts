@@ -1,0 +1,155 @@
+import { createDetector, DEFAULT_DETECTOR_CONFIG, type Detector } from '../../../core/detector';
+import {
+  EPOCH_MS,
+  type Fault,
+  faultsFor,
+  type Series,
+  type SignalName,
+  sample,
+  spread,
+  signalKind,
+  withOutages,
+} from '../../fixtures/signals';
+
+const { warning, critical } = DEFAULT_DETECTOR_CONFIG.severity;
+
+function scoreAll(series: Series, detector: Detector = createDetector()): number[] {
+  return series.values.map((v, i) => detector.update(v, series.times[i]));
+}
+
+function alarmsPerHour(series: Series, scores: readonly number[]): number {
+  const hours = (series.times[series.times.length - 1]! - series.times[0]!) / 3_600_000;
+  return scores.filter((s) => s >= warning).length / hours;
+}
+
+/** Highest score while the fault lasts (the jump back at its end is not a detection). */
+function peakDuring(series: Series, scores: readonly number[], fault: Fault): number {
+  const from = EPOCH_MS + fault.startS * 1000;
+  const until = from + Math.max(fault.lengthS, 1) * 1000;
+  let peak = 0;
+  series.times.forEach((t, i) => {
+    if (t >= from && t < until) peak = Math.max(peak, scores[i]!);
+  });
+  return peak;
+}
+
+describe('detector on a wild value', () => {
+  it.each([65535, 1e9, -1e9])('when one reading is %p, later +8σ spikes are still flagged', (wild) => {
+    const series = sample('noise', { rateHz: 1, durationS: 3 * 3600, seed: 11 });
+    const wildAt = 1800;
+    series.values[wildAt] = wild;
+    const spikes = [3600, 5400, 7200, 9000];
+    for (const at of spikes) series.values[at] = series.values[at]! + 8 * signalKind('noise').sigma;
+    const scores = scoreAll(series);
+    for (const at of spikes) expect(scores[at]).toBeGreaterThan(warning);
+  });
+});
+
+describe('detector across sampling gaps', () => {
+  it('when 1 % of the time is lost in outages, warns no more often than without them', () => {
+    let plain = 0;
+    let gappy = 0;
+    for (const seed of [1, 2, 3]) {
+      const series = sample('mean-reverting walk', { rateHz: 1, durationS: 6 * 3600, seed });
+      plain += alarmsPerHour(series, scoreAll(series));
+      const holed = withOutages(series, 0.01, 60, seed);
+      gappy += alarmsPerHour(holed, scoreAll(holed));
+    }
+    expect(gappy / 3).toBeLessThanOrEqual(Math.max(1, 2 * (plain / 3)));
+  });
+
+  it('when the rate changes tenfold, learns and suppresses for the same time', () => {
+    const learnt = (rateHz: number) => {
+      const series = sample('noise', { rateHz, durationS: 3600, seed: 5 });
+      const detector = createDetector();
+      const firstScored = series.values.findIndex((v, i) => detector.update(v, series.times[i]) > 0);
+      return (series.times[firstScored]! - series.times[0]!) / 1000;
+    };
+    const slow = learnt(1);
+    const fast = learnt(10);
+    expect(fast).toBeGreaterThanOrEqual(0.8 * slow);
+    expect(fast).toBeLessThanOrEqual(1.25 * slow);
+  });
+
+  it('when readings carry no timestamps, still learns and scores', () => {
+    const series = sample('noise', { rateHz: 1, durationS: 3600, seed: 2 });
+    series.values[3000] = series.values[3000]! + 10;
+    const detector = createDetector();
+    const scores = series.values.map((v) => detector.update(v));
+    expect(scores.slice(0, DEFAULT_DETECTOR_CONFIG.learningPoints).every((s) => s === 0)).toBe(true);
+    expect(scores[3000]).toBeGreaterThan(critical);
+  });
+});
+
+describe('detector on counters', () => {
+  it.each(['energy counter', 'cycle counter'] as const)(
+    'when a %s counts normally, raises at most one alarm an hour',
+    (name) => {
+      const series = sample(name, { rateHz: 1, durationS: 6 * 3600, seed: 3 });
+      expect(alarmsPerHour(series, scoreAll(series))).toBeLessThanOrEqual(1);
+    },
+  );
+
+  it.each([
+    ['energy counter', 'counter stop'],
+    ['energy counter', 'counter jump'],
+    ['cycle counter', 'counter stop'],
+    ['cycle counter', 'counter jump'],
+  ] as const)('when a %s sees a %s, flags it', (name, kind) => {
+    const fault: Fault = { kind, startS: 5400, lengthS: 600 };
+    const series = sample(name, { rateHz: 1, durationS: 7200, seed: 4, fault });
+    expect(peakDuring(series, scoreAll(series), fault)).toBeGreaterThan(critical);
+  });
+});
+
+describe('detector on stuck sensors and rhythm', () => {
+  it.each(['noise', 'sine', 'daily pattern'] as const)(
+    'when a %s sensor sticks at its last value, flags it clearly',
+    (name) => {
+      const fault: Fault = { kind: 'stuck', startS: 2700, lengthS: 600 };
+      const series = sample(name, { rateHz: 1, durationS: 3600, seed: 6, fault });
+      expect(peakDuring(series, scoreAll(series), fault)).toBeGreaterThan(critical);
+    },
+  );
+
+  it.each([1, 10])('when a vibration period drops from 60 s to 20 s at %p Hz, scores high', (rateHz) => {
+    const fault: Fault = { kind: 'frequency', startS: 2700, lengthS: 600 };
+    const series = sample('sine', { rateHz, durationS: 3600, seed: 7, fault });
+    expect(peakDuring(series, scoreAll(series), fault)).toBeGreaterThan(critical);
+  });
+});
+
+describe('detector on healthy and faulty signals at its defaults', () => {
+  const healthy: SignalName[] = [
+    'noise',
+    'sine',
+    'mean-reverting walk',
+    'daily pattern',
+    'energy counter',
+    'cycle counter',
+  ];
+
+  it.each(healthy.flatMap((name) => [1, 10].map((rateHz) => [name, rateHz] as const)))(
+    'when a healthy %s is sampled at %p Hz, raises well under one alarm an hour',
+    (name, rateHz) => {
+      const hours = rateHz === 1 ? 6 : 1.5;
+      let rate = 0;
+      for (const seed of [21, 22]) {
+        const series = sample(name, { rateHz, durationS: hours * 3600, seed });
+        rate += alarmsPerHour(series, scoreAll(series)) / 2;
+      }
+      expect(rate).toBeLessThanOrEqual(0.5);
+    },
+  );
+
+  it.each(
+    healthy
+      .filter((name) => !signalKind(name).counter)
+      .flatMap((name) => faultsFor(name).map((kind) => [kind, name] as const)),
+  )('when a %s hits a %s at 1 Hz, scores it far above the warning level', (kind, name) => {
+    const fault: Fault = { kind, startS: 2700, lengthS: kind === 'spike' ? 0 : 600 };
+    const series = sample(name, { rateHz: 1, durationS: 3600, seed: 8, fault });
+    expect(spread(signalKind(name))).toBeGreaterThan(0);
+    expect(peakDuring(series, scoreAll(series), fault)).toBeGreaterThan(warning + 0.5 * (1 - warning));
+  });
+});
