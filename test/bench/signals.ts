@@ -54,7 +54,9 @@ function main(): void {
       const durationS = (rateHz === 1 ? hours : hours / 4) * 3600;
       let alarms = 0;
       for (let seed = 1; seed <= seeds; seed++) {
-        alarms += scores(name, overrides, { rateHz, durationS, seed }).scores.filter((s) => s >= warning).length;
+        alarms += scores(name, overrides, { rateHz, durationS, seed }).scores.filter(
+          (s) => s >= warning,
+        ).length;
       }
       const perHour = alarms / ((seeds * durationS) / 3600);
       worstRate = Math.max(worstRate, perHour);
@@ -64,7 +66,12 @@ function main(): void {
         let lowestPeak = 1;
         for (let seed = 1; seed <= seeds; seed++) {
           const fault = { kind, startS: FAULT_AT_S, lengthS: FAULT_LENGTH_S };
-          const run = scores(name, overrides, { rateHz, durationS: FAULT_AT_S + 2 * FAULT_LENGTH_S, seed, fault });
+          const run = scores(name, overrides, {
+            rateHz,
+            durationS: FAULT_AT_S + 2 * FAULT_LENGTH_S,
+            seed,
+            fault,
+          });
           const from = run.series.times.findIndex((t) => t >= run.series.times[0]! + FAULT_AT_S * 1000);
           const until = run.series.times[0]! + (FAULT_AT_S + FAULT_LENGTH_S) * 1000;
           let peak = 0;
@@ -88,7 +95,9 @@ function main(): void {
       }
     }
   }
-  console.log(`worst false-alarm rate ${worstRate.toFixed(2)} per hour; faults missed in some seed: ${missed}`);
+  console.log(
+    `worst false-alarm rate ${worstRate.toFixed(2)} per hour; faults missed in some seed: ${missed}`,
+  );
 }
 
 main();

@@ -6,8 +6,8 @@ import {
   type Series,
   type SignalName,
   sample,
-  spread,
   signalKind,
+  spread,
   withOutages,
 } from '../../fixtures/signals';
 
