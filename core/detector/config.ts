@@ -60,7 +60,7 @@ export interface DetectorConfig {
   readonly alarmScore: number;
   /**
    * Severity thresholds on the score: `info` below `warning`, `critical` at or above `critical`.
-   * @default { warning: 0.5, critical: 0.8 }
+   * @default { warning: 0.85, critical: 0.95 }
    */
   readonly severity: { readonly warning: number; readonly critical: number };
   /**
