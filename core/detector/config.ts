@@ -14,9 +14,8 @@ export interface DetectorConfig {
   readonly learningPoints: number;
   /**
    * Time, in milliseconds of reading timestamps, that learning lasts at least (besides
-   * `learningPoints`): above 1 Hz, 300 readings would be over too soon to see how the series
-   * wanders.
-   * @default 300000
+   * `learningPoints`): at a fast rate 300 readings would be over in a moment.
+   * @default 30000
    */
   readonly learningMs: number;
   /**
@@ -73,10 +72,9 @@ export interface DetectorConfig {
 /** The configuration used everywhere unless a deployment pushes another one. */
 export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = Object.freeze({
   learningPoints: 300,
-  // Five minutes: at 1 Hz that is the 300 readings; at 10 Hz a tenth of it would see too little
-  // of a process that wanders over minutes (a mean-reverting walk with a 5-minute relaxation
-  // time warned 6.7 times an hour at 10 Hz after 30 s of learning, never after 5 minutes).
-  learningMs: 300_000,
+  // 30 s: at 10 Hz as long as the 300 readings, at 100 Hz ten times longer than they. How far a
+  // slow process wanders is learned over 5 minutes whatever this says (see measure.ts).
+  learningMs: 30_000,
   bins: 8,
   moveSlots: 2048,
   residualHalfLife: 1000,

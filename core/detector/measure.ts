@@ -98,6 +98,13 @@ export interface MeasureState {
   rateCount: number;
   /** The rhythm view has alarmed on the current change of rhythm. */
   rhythmAlarm: boolean;
+  /**
+   * The learned range that far records are measured against: the grid's range, widened to
+   * the range seen until RANGE_SETTLE_MS have passed since learning began (null until the
+   * grid is fixed).
+   */
+  refLow: number | null;
+  refHigh: number | null;
 }
 
 /** Counts saturate here: past it a move is simply very familiar, and the JSON stays small. */
@@ -125,6 +132,8 @@ const WILD_SPANS = 10;
 const COUNTER_SHARE = 0.01;
 /** ... and at least this many times. */
 const COUNTER_STEPS = 3;
+/** Learning periods a never-decreasing series may stay undecided (a constant one, say). */
+const COUNTER_PATIENCE = 10;
 /** A run of identical readings is judged only after this many steps were seen. */
 const FLAT_STEPS = 100;
 /**
@@ -173,6 +182,12 @@ const FAMILIARITY_POWER = 5;
 const MOVE_SIZE_POWER = 2;
 /** Weight of that second judgement in the log-linear pool of the two. */
 const JUMP_WEIGHT = 0.25;
+/**
+ * Time from the start of learning during which the range far records are judged against keeps
+ * widening with the range seen, and no far record is news: 5 minutes, as a process that
+ * wanders over minutes needs (at NAB's rates it is over at the second reading).
+ */
+const RANGE_SETTLE_MS = 300_000;
 /**
  * A value this share of the seen range beyond it is a range novelty (NAB HTM uses 5 %), if it
  * is also more than RECORD_ERRORS typical errors beyond it: a record within one typical error
@@ -234,6 +249,8 @@ export function newMeasure(config: DetectorConfig): MeasureState {
     rateVariance: 0,
     rateCount: 0,
     rhythmAlarm: false,
+    refLow: null,
+    refHigh: null,
   };
 }
 
@@ -267,6 +284,11 @@ export function upgradeToV2(m: MeasureState, config: DetectorConfig): void {
   for (const f of fields) (m as unknown as Record<string, unknown>)[f] = fresh[f];
   m.learned = m.n > config.learningPoints;
   m.counter = -1;
+  // The grid's range, as version 1 measured far records against it.
+  if (m.width > 0) {
+    m.refLow = m.origin;
+    m.refHigh = m.origin + m.width * config.bins;
+  }
 }
 
 /** Starts the model over (a measure found to be a counter relearns on its increments). */
@@ -351,20 +373,25 @@ export function updateMeasure(
   m.n++;
   if (!m.learned && m.n > config.learningPoints && elapsed >= config.learningMs) {
     if (m.counter === 0) {
-      // Decided at the end of learning: a counter then learns again, on its increments.
+      // Decided at the end of learning: a counter then learns again, on its increments. A
+      // series that never decreased but rose too rarely to tell (a cycle counter at 10 Hz
+      // moves once in 40 readings) learns on until it decreases, rises often enough, or has
+      // been undecided for COUNTER_PATIENCE learning periods.
       const isCounter = m.downs === 0 && m.ups >= COUNTER_STEPS && m.ups >= COUNTER_SHARE * m.n;
-      m.counter = isCounter ? 1 : -1;
+      const undecided = m.downs === 0 && !isCounter && m.n < COUNTER_PATIENCE * config.learningPoints;
+      if (!undecided) m.counter = isCounter ? 1 : -1;
       if (isCounter) {
         restart(m, config, timeMs);
         return 0;
       }
     }
-    m.learned = true;
+    if (m.counter !== 0) m.learned = true;
   }
   const learning = !m.learned;
 
-  // Robust range: a new extreme moves the range by at most a few typical errors, so one wild
-  // value does not stretch it (and so hide the next excursion); `beyond` still sees the value.
+  // Robust range: a new extreme moves the range by at most a few typical errors or its own
+  // span, so one wild value does not stretch it (and so hide the next excursion); `beyond`
+  // still sees the value.
   const span = m.max - m.min;
   const beyond = span > 0 ? Math.min(Math.max(x - m.max, m.min - x) / span, MAX_BEYOND) : 0;
   const step =
@@ -375,6 +402,13 @@ export function updateMeasure(
   if (x > m.max) m.max = step < Number.POSITIVE_INFINITY ? Math.min(x, m.max + step) : x;
   const gridFixed = m.width > 0;
   if (!gridFixed && m.n >= half && elapsed >= config.learningMs / 2) fixGrid(m, config);
+  // A fast series learns its readings in seconds, too soon to see how far it wanders: the
+  // range far records are judged against keeps widening with the range seen for a while.
+  const settled = elapsed >= RANGE_SETTLE_MS;
+  if (m.width > 0 && !settled && m.refLow !== null && m.refHigh !== null) {
+    m.refLow = Math.min(m.refLow, m.min);
+    m.refHigh = Math.max(m.refHigh, m.max);
+  }
   const rhythmTail = rhythm(m, x, learning, spacingMs);
 
   const wild = m.learned && beyond > WILD_SPANS;
@@ -441,7 +475,8 @@ export function updateMeasure(
     // put. Far out, every new record is novel, and more so the further it goes.
     const learnedOut = beyondLearned(m, x, config.bins);
     const clear = beyond * span > RECORD_ERRORS * m.absError;
-    if ((beyond > RANGE_TOLERANCE && clear) || newLevel || (beyond > 0 && learnedOut > FAR_RECORD)) {
+    const farRecord = settled && beyond > 0 && learnedOut > FAR_RECORD;
+    if ((beyond > RANGE_TOLERANCE && clear) || newLevel || farRecord) {
       // A new record is judged by how far it lies beyond the range seen, or beyond the far-
       // record line (FAR_RECORD learned ranges out), whichever is further: a slow climb scores
       // higher the further it goes, while a wandering series that merely visits a new bin
@@ -547,8 +582,9 @@ function rhythm(m: MeasureState, x: number, learning: boolean, spacingMs: number
 function beyondLearned(m: MeasureState, x: number, bins: number): number {
   // Grids at (or within a hair of) the floor were fixed on a flat learning period.
   if (m.width <= 1.5 * gridFloor(m.origin, m.origin)) return 0;
-  const span = m.width * bins;
-  const out = Math.max(m.origin - x, x - (m.origin + span)) / span;
+  const low = m.refLow ?? m.origin;
+  const high = m.refHigh ?? m.origin + m.width * bins;
+  const out = Math.max(low - x, x - high) / (high - low);
   return out > 0 ? Math.min(out, MAX_BEYOND) : 0;
 }
 
@@ -561,6 +597,8 @@ function fixGrid(m: MeasureState, config: DetectorConfig): void {
   const span = m.max - m.min;
   m.width = Math.max(span / config.bins, gridFloor(m.min, m.max));
   m.origin = m.min;
+  m.refLow = m.origin;
+  m.refHigh = m.origin + m.width * config.bins;
 }
 
 function moveSurprise(m: MeasureState, x: number, config: DetectorConfig, wild: boolean): number {
