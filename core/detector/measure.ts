@@ -83,6 +83,8 @@ export interface MeasureState {
    * readings, the longest run seen, steps and repeats. */
   lastFlat: number;
   run: number;
+  /** The flatline view has alarmed on the current run. */
+  flatAlarm: boolean;
   longestRun: number;
   steps: number;
   repeats: number;
@@ -238,6 +240,7 @@ export function newMeasure(config: DetectorConfig): MeasureState {
     downs: 0,
     lastFlat: Number.NaN,
     run: 0,
+    flatAlarm: false,
     longestRun: 0,
     steps: 0,
     repeats: 0,
@@ -269,6 +272,7 @@ export function upgradeToV2(m: MeasureState, config: DetectorConfig): void {
     'downs',
     'lastFlat',
     'run',
+    'flatAlarm',
     'longestRun',
     'steps',
     'repeats',
@@ -296,6 +300,7 @@ function restart(m: MeasureState, config: DetectorConfig, timeMs: number | undef
   const keep = {
     lastFlat: m.lastFlat,
     run: m.run,
+    flatAlarm: m.flatAlarm,
     longestRun: m.longestRun,
     steps: m.steps,
     repeats: m.repeats,
@@ -511,6 +516,7 @@ function flatline(m: MeasureState, raw: number): number {
   } else {
     m.longestRun = Math.max(m.longestRun, m.run);
     m.run = 1;
+    m.flatAlarm = false;
   }
   m.lastFlat = raw;
   if (!m.learned) {
@@ -520,7 +526,9 @@ function flatline(m: MeasureState, raw: number): number {
   if (m.steps < FLAT_STEPS || m.run <= m.longestRun) return 0;
   const share = (m.repeats + 1) / (m.steps + 2);
   const evidence = (m.run - m.longestRun) * Math.log(share);
-  return evidence <= -Math.LN10 * FLAT_TRIGGER_DIGITS ? -Math.LN10 * FLAT_DIGITS : 0;
+  if (m.flatAlarm || evidence > -Math.LN10 * FLAT_TRIGGER_DIGITS) return 0;
+  m.flatAlarm = true;
+  return -Math.LN10 * FLAT_DIGITS;
 }
 
 /**

@@ -129,6 +129,18 @@ describe('detector across sampling gaps', () => {
 });
 
 describe('detector on counters', () => {
+  it('when a meter rolls over to zero once, flags the reset and then counts on quietly', () => {
+    const series = sample('energy counter', { rateHz: 1, durationS: 4 * 3600, seed: 13 });
+    const resetAt = 2 * 3600;
+    const base = series.values[resetAt]!;
+    const values = series.values.map((v, i) => (i >= resetAt ? v - base : v));
+    const detector = createDetector();
+    const scores = values.map((v, i) => detector.update(v, series.times[i]));
+    expect(scores[resetAt]).toBeGreaterThan(critical);
+    const later = scores.slice(resetAt + 1).filter((s) => s >= warning).length;
+    expect(later).toBeLessThanOrEqual(2);
+  });
+
   it.each(['energy counter', 'cycle counter'] as const)(
     'when a %s counts normally, raises at most one alarm an hour',
     (name) => {
@@ -150,6 +162,24 @@ describe('detector on counters', () => {
 });
 
 describe('detector on stuck sensors and rhythm', () => {
+  it.each([
+    ['stuck', 'noise'],
+    ['frequency', 'sine'],
+  ] as const)(
+    'when a %s fault on a %s lasts 20 minutes, raises one alarm for it, not a run',
+    (kind, name) => {
+      const fault: Fault = { kind, startS: 2700, lengthS: 1200 };
+      const series = sample(name, { rateHz: 1, durationS: 3900, seed: 12, fault });
+      const scores = scoreAll(series);
+      const from = EPOCH_MS + fault.startS * 1000;
+      const during = scores.filter(
+        (s, i) => s >= warning && series.times[i]! >= from && series.times[i]! < from + 1_200_000,
+      );
+      expect(during.length).toBe(1);
+      expect(during[0]).toBeGreaterThan(critical);
+    },
+  );
+
   it.each(['noise', 'sine', 'daily pattern'] as const)(
     'when a %s sensor sticks at its last value, flags it clearly',
     (name) => {
