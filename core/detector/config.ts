@@ -1,7 +1,9 @@
 /**
  * Detector configuration: one set of parameters for every series (no per-series tuning).
- * Counts are in points (readings), not in time, so the same configuration works for
- * any sampling period.
+ * Learning and alarm suppression last a number of readings *and* a span of time, whichever
+ * is longer: the counts give the statistics enough readings at a slow rate, the times make
+ * a fast series learn and stay quiet as long as a slow one. Readings without timestamps
+ * count readings only.
  */
 export interface DetectorConfig {
   /**
@@ -10,6 +12,12 @@ export interface DetectorConfig {
    * @default 300
    */
   readonly learningPoints: number;
+  /**
+   * Time, in milliseconds of reading timestamps, that learning lasts at least (besides
+   * `learningPoints`): at a fast rate 300 readings would be over in a moment.
+   * @default 30000
+   */
+  readonly learningMs: number;
   /**
    * Number of bins spanning the value range seen while learning; values beyond that
    * range fall into further bins of the same width.
@@ -39,13 +47,19 @@ export interface DetectorConfig {
    */
   readonly suppressPoints: number;
   /**
+   * Time, in milliseconds, that suppression lasts at least after an alarm (besides
+   * `suppressPoints`), so that a fast series' alarms are held back as long as a slow one's.
+   * @default 60000
+   */
+  readonly suppressMs: number;
+  /**
    * Score at or above which a point counts as an alarm for suppression.
    * @default 0.5
    */
   readonly alarmScore: number;
   /**
    * Severity thresholds on the score: `info` below `warning`, `critical` at or above `critical`.
-   * @default { warning: 0.5, critical: 0.8 }
+   * @default { warning: 0.85, critical: 0.95 }
    */
   readonly severity: { readonly warning: number; readonly critical: number };
   /**
@@ -58,11 +72,15 @@ export interface DetectorConfig {
 /** The configuration used everywhere unless a deployment pushes another one. */
 export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = Object.freeze({
   learningPoints: 300,
+  // 30 s: at 10 Hz as long as the 300 readings, at 100 Hz ten times longer than they. How far a
+  // slow process wanders is learned over 5 minutes whatever this says (see measure.ts).
+  learningMs: 30_000,
   bins: 8,
   moveSlots: 2048,
   residualHalfLife: 1000,
   historyHalfLife: 4000,
   suppressPoints: 200,
+  suppressMs: 60_000,
   alarmScore: 0.5,
   // Calibrated on simulated rotating machines (healthy for days vs each injected fault): at 0.85
   // a healthy machine warns about once in four days and goes critical about once in two weeks,
@@ -96,6 +114,11 @@ export function resolveConfig(config: Partial<DetectorConfig> = {}): DetectorCon
   }
   if (!Number.isInteger(merged.suppressPoints) || merged.suppressPoints < 0) {
     throw new Error('detector config: suppressPoints must be a non-negative integer');
+  }
+  for (const key of ['learningMs', 'suppressMs'] as const) {
+    if (!(Number.isFinite(merged[key]) && merged[key] >= 0)) {
+      throw new Error(`detector config: ${key} must be a non-negative number of milliseconds`);
+    }
   }
   const { warning, critical } = merged.severity;
   if (!(warning >= 0 && warning <= critical && critical <= 1)) {

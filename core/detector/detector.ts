@@ -11,6 +11,7 @@ import {
   updateMeasure,
   upgradeJumps,
   upgradeMeasure,
+  upgradeToV2,
 } from './measure';
 
 /** A reading: one value, several values in a fixed order, or named measures. */
@@ -18,8 +19,12 @@ export type DetectorInput = number | readonly number[] | Readonly<Record<string,
 
 /** JSON-serializable state of a detector; {@link restoreDetector} resumes from it. */
 export interface DetectorState {
-  /** Format tag, so a state from an incompatible version is refused rather than misread. */
-  readonly version: 1;
+  /**
+   * Format tag, so a state from an incompatible version is refused rather than misread.
+   * Version 2 added learning in time, counters, the flatline and rhythm views; a version 1
+   * state is upgraded on restore.
+   */
+  readonly version: 2;
   readonly config: DetectorConfig;
   readonly seed: number;
   /** Readings seen. */
@@ -27,8 +32,9 @@ export interface DetectorState {
   /** Timestamp of the last reading and the typical spacing between readings (0 if unknown). */
   lastTimeMs: number;
   typicalGapMs: number;
-  /** Reading index of the last alarm and its score (-1 and 0 when none). */
+  /** Reading index of the last alarm, its timestamp (NaN if unknown) and its score (-1 and 0 when none). */
   lastAlarmAt: number;
+  lastAlarmMs: number;
   lastAlarmScore: number;
   /** One model per measure name. */
   measures: Record<string, MeasureState>;
@@ -69,13 +75,14 @@ const GAP_FACTOR = 4;
 export function createDetector(config: Partial<DetectorConfig> = {}, seed = 1): Detector {
   const resolved = resolveConfig(config);
   return wrap({
-    version: 1,
+    version: 2,
     config: resolved,
     seed: seed >>> 0,
     points: 0,
     lastTimeMs: Number.NaN,
     typicalGapMs: 0,
     lastAlarmAt: -1,
+    lastAlarmMs: Number.NaN,
     lastAlarmScore: 0,
     measures: {},
   });
@@ -83,16 +90,24 @@ export function createDetector(config: Partial<DetectorConfig> = {}, seed = 1): 
 
 /**
  * Resumes a detector from a snapshot (for example after an edge restart); the next scores
- * are exactly those the snapshotted detector would have given.
+ * are exactly those the snapshotted detector would have given. A state of version 1 is
+ * upgraded: what it learned is kept, its measures stay levels, and the views added since
+ * start from nothing.
  *
- * @throws Error when the state is not a detector state of this version
+ * @throws Error when the state is not a detector state of version 1 or 2
  */
-export function restoreDetector(state: DetectorState): Detector {
-  if (state?.version !== 1 || typeof state.measures !== 'object') {
-    throw new Error('not a detector state of version 1');
+export function restoreDetector(state: DetectorState | { readonly version: 1 }): Detector {
+  const version = (state as { version?: unknown } | undefined)?.version;
+  if ((version !== 1 && version !== 2) || typeof (state as DetectorState).measures !== 'object') {
+    throw new Error(`not a detector state of version 1 or 2 (version ${String(version)})`);
   }
-  const copy = clone(state);
-  return wrap({ ...copy, config: resolveConfig(copy.config), lastTimeMs: copy.lastTimeMs ?? Number.NaN });
+  const copy = clone(state as DetectorState);
+  const config = resolveConfig(copy.config);
+  if (version === 1) {
+    for (const m of Object.values(copy.measures)) upgradeToV2(m, config);
+    Object.assign(copy, { version: 2, lastAlarmMs: Number.NaN });
+  }
+  return wrap({ ...copy, config, lastTimeMs: copy.lastTimeMs ?? Number.NaN });
 }
 
 function wrap(state: DetectorState): Detector {
@@ -107,8 +122,11 @@ function clone(state: DetectorState): DetectorState {
   // NaN and infinities do not survive JSON: they travel as null and come back here.
   const copy = JSON.parse(JSON.stringify(state)) as DetectorState;
   copy.lastTimeMs = copy.lastTimeMs ?? Number.NaN;
+  copy.lastAlarmMs = copy.lastAlarmMs ?? Number.NaN;
   for (const m of Object.values(copy.measures)) {
     m.last = m.last ?? Number.NaN;
+    m.lastRaw = m.lastRaw ?? Number.NaN;
+    m.lastFlat = m.lastFlat ?? Number.NaN;
     m.beforeLast = m.beforeLast ?? Number.NaN;
     m.lastBin = m.lastBin ?? Number.NaN;
     m.min = m.min ?? Number.POSITIVE_INFINITY;
@@ -125,6 +143,7 @@ function step(s: DetectorState, value: DetectorInput, timestampMs?: number): num
   s.points++;
   const gap = noteTime(s, timestampMs);
   const hour = hourOfDay(timestampMs);
+  const timeMs = timestampMs !== undefined && Number.isFinite(timestampMs) ? timestampMs : undefined;
   let minLogTail = 0;
   let seen = 0;
   const visit = (name: string, x: number) => {
@@ -142,7 +161,7 @@ function step(s: DetectorState, value: DetectorInput, timestampMs?: number): num
       s.measures[name] = m;
     }
     if (gap) breakContext(m);
-    const logTail = updateMeasure(m, x, s.config, hour);
+    const logTail = updateMeasure(m, x, s.config, hour, timeMs, s.typicalGapMs);
     seen++;
     if (logTail < minLogTail) minLogTail = logTail;
   };
@@ -156,7 +175,7 @@ function step(s: DetectorState, value: DetectorInput, timestampMs?: number): num
 
   // Bonferroni: with several measures, the smallest tail probability is less surprising.
   const logTail = Math.min(0, minLogTail + Math.log(Math.max(1, seen)));
-  return suppress(s, scoreOf(logTail));
+  return suppress(s, scoreOf(logTail), timeMs);
 }
 
 /**
@@ -189,12 +208,18 @@ function noteTime(s: DetectorState, timestampMs?: number): boolean {
   return broken;
 }
 
-function suppress(s: DetectorState, score: number): number {
-  const { suppressPoints, alarmScore } = s.config;
-  const recent = s.lastAlarmAt >= 0 && s.points - s.lastAlarmAt <= suppressPoints;
-  if (recent && score <= s.lastAlarmScore) return 0;
+/**
+ * After an alarm, for `suppressPoints` readings and `suppressMs` of time (whichever ends
+ * later), only a stronger score is reported.
+ */
+function suppress(s: DetectorState, score: number, timeMs?: number): number {
+  const { suppressPoints, suppressMs, alarmScore } = s.config;
+  const byPoints = s.lastAlarmAt >= 0 && s.points - s.lastAlarmAt <= suppressPoints;
+  const byTime = timeMs !== undefined && !Number.isNaN(s.lastAlarmMs) && timeMs - s.lastAlarmMs <= suppressMs;
+  if ((byPoints || byTime) && score <= s.lastAlarmScore) return 0;
   if (score >= alarmScore) {
     s.lastAlarmAt = s.points;
+    s.lastAlarmMs = timeMs ?? Number.NaN;
     s.lastAlarmScore = score;
   }
   return score;

@@ -75,6 +75,22 @@ function main(): void {
         `TP ${r.truePositives}  FN ${r.falseNegatives}  FP rows ${r.falsePositives}  raw ${r.raw.toFixed(2)}`,
     );
   }
+  // Each half of the files (alternate files in name order) scored on its own, with its own
+  // threshold: a change that helps only one half fits these files rather than the problem.
+  const halves = [0, 1].map((parity) =>
+    scoreAllProfiles(
+      files.filter((_, i) => i % 2 === parity),
+      profiles,
+    ),
+  );
+  console.log(
+    `halves (even / odd files)  ${names
+      .map(
+        (name) =>
+          `${name} ${halves[0]![name].normalized.toFixed(2)} / ${halves[1]![name].normalized.toFixed(2)}`,
+      )
+      .join('   ')}`,
+  );
 }
 
 function runDetector(opts: Options, windows: Readonly<Record<string, unknown>>): ScoredFile[] {

@@ -46,7 +46,7 @@ describe('edge anomaly detector over MQTT with the simulated fleet', () => {
         // Thresholds far from both sides of this run: the healthy machine scores below about
         // 0.86 and the spiking one above 0.99 (the edge's own defaults, 0.98 and 0.995, sit
         // too close to those spikes for a test that must not depend on the detector's last digit).
-        detector: { learningPoints: 60, severity: { warning: 0.93, critical: 0.95 } },
+        detector: { learningPoints: 60, learningMs: 3000, severity: { warning: 0.93, critical: 0.95 } },
       },
       clock,
     });

@@ -95,6 +95,8 @@ describe('createDetector', () => {
   it('when the configuration is invalid, names the field', () => {
     expect(() => createDetector({ moveSlots: 1000 })).toThrow('moveSlots');
     expect(() => createDetector({ historyHalfLife: 0 })).toThrow('historyHalfLife');
+    expect(() => createDetector({ learningMs: -1 })).toThrow('learningMs');
+    expect(() => createDetector({ suppressMs: Number.NaN })).toThrow('suppressMs');
   });
 });
 
@@ -151,7 +153,36 @@ describe('snapshot and restoreDetector', () => {
   });
 
   it('when the state is not a detector state, refuses it', () => {
-    expect(() => restoreDetector({ version: 2 } as unknown as DetectorState)).toThrow('version 1');
+    expect(() => restoreDetector({ version: 3, measures: {} } as unknown as DetectorState)).toThrow(
+      'not a detector state of version 1 or 2 (version 3)',
+    );
+    expect(() => restoreDetector({ version: 2 } as unknown as DetectorState)).toThrow('version 1 or 2');
+  });
+
+  it('when the state is of version 1, upgrades it and keeps what it learned', () => {
+    const values = series(3000);
+    const original = createDetector();
+    values.slice(0, 2000).forEach((v, i) => {
+      original.update(v, i * FIVE_MINUTES);
+    });
+    // A version 1 state: the same learned model without the fields version 2 added.
+    const v2 = original.snapshot();
+    const v1 = JSON.parse(JSON.stringify({ ...v2, version: 1 })) as Record<string, unknown>;
+    delete v1.lastAlarmMs;
+    for (const m of Object.values(v1.measures as Record<string, Record<string, unknown>>)) {
+      for (const key of ['learned', 'sinceMs', 'counter', 'lastRaw', 'run', 'longestRun', 'rateMean'])
+        delete m[key];
+    }
+    const upgraded = restoreDetector(v1 as unknown as DetectorState);
+    expect(upgraded.snapshot().version).toBe(2);
+    // Still learned: it scores at once (a fresh detector would read 0 for 300 points), and
+    // gives the spike of the series the same alarm the original gives.
+    const next = values.slice(2000).map((v, i) => upgraded.update(v, (2000 + i) * FIVE_MINUTES));
+    const reference = values.slice(2000).map((v, i) => original.update(v, (2000 + i) * FIVE_MINUTES));
+    expect(next[0]).toBeGreaterThan(0);
+    const spike = 2999 - 2000;
+    expect(reference[spike]).toBeGreaterThan(0.5);
+    expect(next[spike]).toBeCloseTo(reference[spike]!, 1);
   });
 });
 
