@@ -496,9 +496,10 @@ export function usage(
   }
 
   // --- Data lake
+  // A lake row: one per reading (aiot, its measures side by side) or one per measure (naive).
+  const rowBytes = naive ? 60 + nameLength + 12 : 60 + m * (nameLength + 10);
   if (deployment.lake && storedReadings > 0) {
     // aiot puts a message's rows in one Firehose record; naive sends one row per measure.
-    const rowBytes = naive ? 60 + nameLength + 12 : 60 + m * (nameLength + 10);
     const firehoseRecords = naive ? storedReadings * m : telemetryMessages;
     const firehoseRecordBytes = naive ? rowBytes : rowBytes * readingsPerMessage;
     const firehoseGb = (firehoseRecords * firehoseBilledBytes(firehoseRecordBytes)) / GB;
@@ -529,6 +530,30 @@ export function usage(
       'objects',
       'glue.catalogObjectMonth',
     );
+  }
+
+  // --- The hot store's VPC: interface endpoints instead of a NAT (gateway endpoints are free).
+  // What the in-VPC functions send through them is mostly the lake's rows to Firehose.
+  if (influx && deployment.stack.interfaceEndpointAzs > 0) {
+    add(
+      'VPC endpoints',
+      `${deployment.stack.interfaceEndpointAzs} interface endpoint-AZs`,
+      deployment.stack.interfaceEndpointAzs * HOURS_PER_MONTH,
+      'endpoint-hours',
+      'vpc.interfaceEndpointHour',
+    );
+    if (deployment.lake && storedReadings > 0) {
+      const lakeBytes = naive
+        ? storedReadings * m * rowBytes
+        : telemetryMessages * rowBytes * readingsPerMessage;
+      add(
+        'VPC endpoints',
+        'data processed (rows to Firehose)',
+        lakeBytes / GB,
+        'GB',
+        'vpc.interfaceEndpointGb',
+      );
+    }
   }
 
   // --- Step Functions

@@ -61,6 +61,8 @@ export const PRICE_KEYS = [
   'cloudwatch.alarmMonth',
   'cloudwatch.dashboardMonth',
   'kms.keyMonth',
+  'vpc.interfaceEndpointHour',
+  'vpc.interfaceEndpointGb',
   'kms.requests',
   'apigateway.httpRequests',
   'quicksight.authorMonth',
@@ -89,6 +91,7 @@ const PAGE = {
   kms: 'https://aws.amazon.com/kms/pricing/',
   apiGateway: 'https://aws.amazon.com/api-gateway/pricing/',
   quicksight: 'https://aws.amazon.com/quicksight/pricing/',
+  privatelink: 'https://aws.amazon.com/privatelink/pricing/',
 } as const;
 
 /** Where the IoT Core figures of each region were read (both quote AWS's own pricing examples). */
@@ -165,6 +168,13 @@ function unpriced(): Record<string, Price> {
     'cloudwatch.alarmMonth': missing('per standard-resolution alarm metric-month', PAGE.cloudwatch),
     'cloudwatch.dashboardMonth': missing('per dashboard-month', PAGE.cloudwatch),
     'kms.keyMonth': missing('per customer managed key-month', PAGE.kms),
+    // The stored PrivateLink page says how endpoints are billed (each hour, each AZ, each GB
+    // processed) but its copy here has no rates.
+    'vpc.interfaceEndpointHour': missing(
+      'per interface endpoint-hour, per availability zone',
+      PAGE.privatelink,
+    ),
+    'vpc.interfaceEndpointGb': missing('per GB processed by interface endpoints', PAGE.privatelink),
     'kms.requests': missing(
       'per 10,000 requests',
       PAGE.kms,

@@ -8,10 +8,23 @@ export interface StackFacts {
   readonly alarms: number;
   readonly dashboards: number;
   readonly kmsKeys: number;
+  /**
+   * Interface VPC endpoints times the subnets (availability zones) each sits in: PrivateLink bills
+   * every endpoint for every hour in every AZ (https://aws.amazon.com/privatelink/pricing/).
+   */
+  readonly interfaceEndpointAzs: number;
 }
 
-/** As `npx cdk synth` writes them with the default configuration (2026-12-01). */
-export const DEFAULT_STACK_FACTS: StackFacts = { alarms: 39, dashboards: 1, kmsKeys: 1 };
+/**
+ * As `npx cdk synth` writes them with the default configuration (InfluxDB backend);
+ * `test/infra/storage.test.ts` checks them against the synthesized template.
+ */
+export const DEFAULT_STACK_FACTS: StackFacts = {
+  alarms: 41,
+  dashboards: 1,
+  kmsKeys: 1,
+  interfaceEndpointAzs: 14,
+};
 
 export interface WorkflowFacts {
   /** States in the definition, nested ones included: at most this many transitions a run, retries aside. */
@@ -38,10 +51,23 @@ export function stackFactsFromTemplate(template: unknown): StackFacts {
   const count = (type: string) =>
     Object.values(template.Resources as Record<string, unknown>).filter((r) => isRecord(r) && r.Type === type)
       .length;
+  const interfaceEndpointAzs = Object.values(template.Resources as Record<string, unknown>)
+    .filter(
+      (r): r is Record<string, unknown> =>
+        isRecord(r) &&
+        r.Type === 'AWS::EC2::VPCEndpoint' &&
+        isRecord(r.Properties) &&
+        r.Properties.VpcEndpointType === 'Interface',
+    )
+    .reduce((n, r) => {
+      const subnets = (r.Properties as Record<string, unknown>).SubnetIds;
+      return n + (Array.isArray(subnets) ? subnets.length : 1);
+    }, 0);
   return {
     alarms: count('AWS::CloudWatch::Alarm'),
     dashboards: count('AWS::CloudWatch::Dashboard'),
     kmsKeys: count('AWS::KMS::Key'),
+    interfaceEndpointAzs,
   };
 }
 

@@ -1,4 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { DEFAULT_STACK_FACTS, stackFactsFromTemplate } from '../../core/cost/stack';
 import { EVENTS, READINGS } from '../../core/lake/schema';
 import { INFLUXDB_PORT } from '../../lib/constructs/storage/influxdb-store';
 import { buildStack } from '../fixtures/stack';
@@ -88,6 +89,10 @@ describe('hot store: Timestream for InfluxDB (the default)', () => {
     ]) {
       expect(endpoints.some((e) => e.includes(service))).toBe(true);
     }
+  });
+
+  it('when synthesized, the cost model’s default stack facts (alarms, keys, endpoint-AZs) are this template’s', () => {
+    expect(stackFactsFromTemplate(influx.toJSON())).toEqual(DEFAULT_STACK_FACTS);
   });
 
   it('when synthesized, every function that reads or writes the store runs in the VPC with the InfluxDB environment', () => {

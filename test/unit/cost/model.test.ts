@@ -147,6 +147,22 @@ describe('cost model', () => {
       }
     });
 
+    it('InfluxDB VPC: 14 interface endpoint-AZs are 10,220 endpoint-hours; LiveAnalytics has no VPC and none', () => {
+      const stack = { alarms: 1, dashboards: 1, kmsKeys: 1, interfaceEndpointAzs: 14 };
+      const influx = usage(
+        fleet(),
+        deployment({ backend: 'timestream-influxdb', lake: true, stack }),
+        'aiot',
+      ).lines;
+      expect(line(influx, 'VPC endpoints', /endpoint-AZs/)).toMatchObject({
+        quantity: 14 * 730,
+        priceKey: 'vpc.interfaceEndpointHour',
+      });
+      expect(line(influx, 'VPC endpoints', /data processed/).quantity).toBeGreaterThan(0);
+      const live = usage(fleet(), deployment({ backend: 'timestream-liveanalytics', stack }), 'aiot').lines;
+      expect(live.filter((l) => l.service === 'VPC endpoints')).toEqual([]);
+    });
+
     it('Step Functions: every state of both workflows per run, 10 anomalies a day and weekly retraining', () => {
       const lines = usage(
         fleet({ anomaliesPerDeviceDay: 0.1 }),

@@ -11,7 +11,7 @@ const definition = (name: string): unknown =>
   JSON.parse(readFileSync(join(__dirname, '../../../lib/workflows', `${name}.asl.json`), 'utf8'));
 
 describe('stack facts', () => {
-  it('when given a template, counts its alarms, dashboards and keys', () => {
+  it('when given a template, counts its alarms, dashboards, keys and interface endpoint-AZs', () => {
     const template = {
       Resources: {
         A: { Type: 'AWS::CloudWatch::Alarm' },
@@ -19,9 +19,24 @@ describe('stack facts', () => {
         C: { Type: 'AWS::CloudWatch::Dashboard' },
         D: { Type: 'AWS::KMS::Key' },
         E: { Type: 'AWS::KMS::Alias' },
+        F: {
+          Type: 'AWS::EC2::VPCEndpoint',
+          Properties: { VpcEndpointType: 'Interface', SubnetIds: ['a', 'b'] },
+        },
+        G: {
+          Type: 'AWS::EC2::VPCEndpoint',
+          Properties: { VpcEndpointType: 'Interface', SubnetIds: ['a', 'b'] },
+        },
+        H: { Type: 'AWS::EC2::VPCEndpoint', Properties: { VpcEndpointType: 'Gateway' } },
       },
     };
-    expect(stackFactsFromTemplate(template)).toEqual({ alarms: 2, dashboards: 1, kmsKeys: 1 });
+    // Gateway endpoints are free; each interface endpoint is billed in each of its subnets' AZs.
+    expect(stackFactsFromTemplate(template)).toEqual({
+      alarms: 2,
+      dashboards: 1,
+      kmsKeys: 1,
+      interfaceEndpointAzs: 4,
+    });
     expect(() => stackFactsFromTemplate({ AWSTemplateFormatVersion: '2010-09-09' })).toThrow('no Resources');
   });
 
