@@ -94,9 +94,34 @@ export function stepEpisode(
   return { state: next, step: { kind: 'none' }, closed };
 }
 
-/** Whether an anomaly event starts the response workflow: only the one that opens its episode. */
+/** Whether an anomaly event opens its episode (an event outside any episode counts as one). */
 export function opensEpisode(event: { readonly ts: number; readonly episodeStart?: number }): boolean {
   return event.episodeStart === undefined || event.episodeStart === event.ts;
+}
+
+/**
+ * Whether an anomaly event escalates its episode to critical. Events are told only when an
+ * episode opens or gets worse, so a later event of an episode graded critical is its escalation.
+ */
+export function escalatesToCritical(event: {
+  readonly ts: number;
+  readonly episodeStart?: number;
+  readonly severity: Severity;
+}): boolean {
+  return !opensEpisode(event) && event.severity === 'critical';
+}
+
+/**
+ * Whether an anomaly event starts the response workflow: the one that opens its episode, and the
+ * one that escalates it to critical (its own run, which raises the episode's work order and
+ * commands safe mode). Other escalations are stored; the run already going stands.
+ */
+export function startsResponse(event: {
+  readonly ts: number;
+  readonly episodeStart?: number;
+  readonly severity: Severity;
+}): boolean {
+  return opensEpisode(event) || escalatesToCritical(event);
 }
 
 /**

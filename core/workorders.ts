@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SeveritySchema } from './severity';
+import { SeveritySchema, severityRank } from './severity';
 import { DeviceIdSchema, SiteSchema } from './telemetry';
 
 /**
@@ -84,6 +84,18 @@ export const StatusChangeSchema = z.strictObject({
 });
 export type StatusChange = z.infer<typeof StatusChangeSchema>;
 
+/**
+ * Raising an order's severity (an anomaly episode that opened as a warning and escalated): only
+ * upwards, and never on a closed order.
+ */
+export const SeverityRaiseSchema = z.strictObject({
+  severity: SeveritySchema,
+  /** Epoch ms of the change. */
+  at: z.number().int().positive(),
+  note: z.string().max(1024).optional(),
+});
+export type SeverityRaise = z.infer<typeof SeverityRaiseSchema>;
+
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 25;
 
@@ -136,6 +148,22 @@ export function applyStatusChange(order: WorkOrder, change: StatusChange): WorkO
     status: change.status,
     updatedAt: Math.max(order.updatedAt, change.at),
     ...(label ? { label } : {}),
+    ...(change.note !== undefined ? { note: change.note } : {}),
+  });
+}
+
+/**
+ * Applies a severity raise to an order in memory: the same order back (nothing to do) when it is
+ * closed or already at that severity or above; adapters persist the result conditionally.
+ */
+export function applySeverityRaise(order: WorkOrder, raise: SeverityRaise): WorkOrder {
+  const change = SeverityRaiseSchema.parse(raise);
+  if (order.status === 'closed' || severityRank(order.severity) >= severityRank(change.severity))
+    return order;
+  return WorkOrderSchema.parse({
+    ...order,
+    severity: change.severity,
+    updatedAt: Math.max(order.updatedAt, change.at),
     ...(change.note !== undefined ? { note: change.note } : {}),
   });
 }

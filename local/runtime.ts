@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { opensEpisode } from '../core/episodes';
+import { startsResponse } from '../core/episodes';
 import type { AnomalyEvent } from '../core/events';
 import { quarantineItem } from '../core/ports';
 import { composeQueryStore } from '../core/query/model';
@@ -269,8 +269,8 @@ export class LocalRuntime {
           onAnomaly: (event) => {
             anomalies.push(event);
             counters.anomalies++;
-            // One workflow per episode, as in AWS: an escalation is recorded, not started again.
-            if (opensEpisode(event) && workflows.startAnomalyResponse(event).started)
+            // As in AWS: one workflow per episode, one more when it escalates to critical.
+            if (startsResponse(event) && workflows.startAnomalyResponse(event).started)
               counters.workflowsStarted++;
           },
           onCommandAck: (topic, payload) => {

@@ -1,4 +1,4 @@
-import type { OpenWorkOrder, StatusChange, WorkOrder, WorkOrderStatus } from '../workorders';
+import type { OpenWorkOrder, SeverityRaise, StatusChange, WorkOrder, WorkOrderStatus } from '../workorders';
 
 export interface WorkOrderPage {
   readonly items: readonly WorkOrder[];
@@ -31,6 +31,12 @@ export interface WorkOrderStore {
    * {@link InvalidTransition}.
    */
   updateStatus(id: string, change: StatusChange): Promise<WorkOrder>;
+  /**
+   * Raises the order's severity (see {@link applySeverityRaise}), conditionally: only when the
+   * stored order is below that severity and not closed; otherwise nothing changes and `raised`
+   * is false. Status and opening are untouched. Throws {@link WorkOrderNotFound}.
+   */
+  raiseSeverity(id: string, raise: SeverityRaise): Promise<{ raised: boolean; order: WorkOrder }>;
 }
 
 /** A reader of work orders: the `list` of the WorkOrderStore port is all the API needs. */

@@ -11,7 +11,7 @@ export interface EventRouterDeps {
   readonly clock?: () => number;
   /**
    * Acts on a valid anomaly: in the cloud, starts the response workflow when the event opens its
-   * episode (`opensEpisode`); an escalation is stored, and the workflow already running stands.
+   * episode, or escalates it to critical (`startsResponse`); other escalations are stored only.
    */
   readonly onAnomaly?: (event: AnomalyEvent) => Promise<void>;
 }

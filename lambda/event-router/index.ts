@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { opensEpisode } from '../../core/episodes';
+import { startsResponse } from '../../core/episodes';
 import { makeAnomalyWorkflowStarter } from '../shared/anomaly-workflow-starter';
 import { loadEnv } from '../shared/env';
 import { FirehoseLake, withLakeAnomalies } from '../shared/firehose-lake';
@@ -25,8 +25,8 @@ const route = makeHandler({
   ),
   quarantine: new S3Quarantine(new S3Client({}), env.QUARANTINE_BUCKET),
   onAnomaly: async (event) => {
-    // One workflow per anomaly episode: its escalation is stored, the run already going stands.
-    if (!opensEpisode(event)) return;
+    // One workflow per anomaly episode, and one more when it escalates to critical (safe mode).
+    if (!startsResponse(event)) return;
     const { name, started } = await startResponse(event);
     logger.info(started ? 'response workflow started' : 'response workflow already running', { name });
   },

@@ -1,13 +1,21 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { CursorKeys, decodeCursor, encodeCursor } from '../../core/cursor';
 import type { ListWorkOrders, WorkOrderPage, WorkOrderStore } from '../../core/ports';
 import {
+  applySeverityRaise,
   applyStatusChange,
   newestFirst,
   newWorkOrder,
   type OpenWorkOrder,
   pageSize,
+  type SeverityRaise,
   type StatusChange,
   WORK_ORDER_STATUSES,
   type WorkOrder,
@@ -131,6 +139,50 @@ export class DynamoDbWorkOrderStore implements WorkOrderStore {
           }),
         );
         return next;
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException) || attempt >= MAX_UPDATE_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  /**
+   * UpdateItem of severity, updatedAt (and note) conditioned on the severity, status and time
+   * the order was read with, so a concurrent status change or raise is never overwritten; a lost
+   * race reads again and decides again.
+   * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html
+   */
+  async raiseSeverity(id: string, raise: SeverityRaise): Promise<{ raised: boolean; order: WorkOrder }> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.get(id);
+      if (!current) throw new WorkOrderNotFound(id);
+      const next = applySeverityRaise(current, raise);
+      if (next === current) return { raised: false, order: current };
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { id },
+            UpdateExpression:
+              next.note !== undefined
+                ? 'SET #sev = :to, updatedAt = :now, #n = :note'
+                : 'SET #sev = :to, updatedAt = :now',
+            ConditionExpression: '#sev = :from AND #s = :status AND updatedAt = :at',
+            ExpressionAttributeNames: {
+              '#sev': 'severity',
+              '#s': 'status',
+              ...(next.note !== undefined ? { '#n': 'note' } : {}),
+            },
+            ExpressionAttributeValues: {
+              ':to': next.severity,
+              ':now': next.updatedAt,
+              ':from': current.severity,
+              ':status': current.status,
+              ':at': current.updatedAt,
+              ...(next.note !== undefined ? { ':note': next.note } : {}),
+            },
+          }),
+        );
+        return { raised: true, order: next };
       } catch (err) {
         if (!(err instanceof ConditionalCheckFailedException) || attempt >= MAX_UPDATE_ATTEMPTS) throw err;
       }

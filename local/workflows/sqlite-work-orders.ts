@@ -2,10 +2,12 @@ import type { Database } from 'better-sqlite3';
 import { CursorKeys, decodeCursor, encodeCursor } from '../../core/cursor';
 import type { ListWorkOrders, WorkOrderPage, WorkOrderStore } from '../../core/ports';
 import {
+  applySeverityRaise,
   applyStatusChange,
   newWorkOrder,
   type OpenWorkOrder,
   pageSize,
+  type SeverityRaise,
   type StatusChange,
   type WorkOrder,
   WorkOrderNotFound,
@@ -92,6 +94,15 @@ export class SqliteWorkOrderStore implements WorkOrderStore {
     if (next !== current)
       this.update.run({ id, status: next.status, updatedAt: next.updatedAt, body: JSON.stringify(next) });
     return next;
+  }
+
+  async raiseSeverity(id: string, raise: SeverityRaise): Promise<{ raised: boolean; order: WorkOrder }> {
+    const current = this.read(id);
+    if (!current) throw new WorkOrderNotFound(id);
+    const next = applySeverityRaise(current, raise);
+    if (next === current) return { raised: false, order: current };
+    this.update.run({ id, status: next.status, updatedAt: next.updatedAt, body: JSON.stringify(next) });
+    return { raised: true, order: next };
   }
 
   private read(id: string): WorkOrder | undefined {

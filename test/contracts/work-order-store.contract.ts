@@ -48,7 +48,8 @@ export async function allPages(
 /**
  * The WorkOrderStore port (core/ports/work-order-store.ts): `open` idempotent by device and
  * window; `get`; `list` newest first (opening time, then id) with a status filter and cursor
- * paging; `updateStatus` checked against the transitions, a repeated change a no-op.
+ * paging; `updateStatus` checked against the transitions, a repeated change a no-op;
+ * `raiseSeverity` upwards only, never on a closed order.
  */
 export function workOrderStoreContract({ name, make, prepare }: SubjectEntry<WorkOrderStoreSubject>): void {
   describe(`WorkOrderStore contract: ${name}`, () => {
@@ -191,6 +192,63 @@ export function workOrderStoreContract({ name, make, prepare }: SubjectEntry<Wor
       await expect(s.store.updateStatus('wo-nobody-0', { status: 'closed', at: NOW })).rejects.toThrow(
         WorkOrderNotFound,
       );
+    });
+
+    it('when a warning order is raised to critical, only severity, time and note change, once', async () => {
+      const { order } = await s.store.open(openRequest('pump-1', NOW - WINDOW, { severity: 'warning' }), NOW);
+      const first = await s.store.raiseSeverity(order.id, {
+        severity: 'critical',
+        at: NOW + MIN,
+        note: 'episode escalated to critical',
+      });
+      const raised = {
+        ...order,
+        severity: 'critical',
+        updatedAt: NOW + MIN,
+        note: 'episode escalated to critical',
+      };
+      expect(first).toEqual({ raised: true, order: raised });
+      expect(await s.store.get(order.id)).toEqual(raised);
+      // A duplicate escalation: already critical, nothing changes.
+      expect(await s.store.raiseSeverity(order.id, { severity: 'critical', at: NOW + 2 * MIN })).toEqual({
+        raised: false,
+        order: raised,
+      });
+      expect((await s.store.list({ status: 'open' })).items).toEqual([raised]);
+    });
+
+    it('when the order is closed, already as severe, or missing, raiseSeverity changes nothing', async () => {
+      const { order } = await s.store.open(openRequest('pump-1', NOW - WINDOW, { severity: 'warning' }), NOW);
+      const closed = await s.store.updateStatus(order.id, {
+        status: 'closed',
+        at: NOW + MIN,
+        label: 'false-alarm',
+      });
+      expect(await s.store.raiseSeverity(order.id, { severity: 'critical', at: NOW + 2 * MIN })).toEqual({
+        raised: false,
+        order: closed,
+      });
+      expect(await s.store.get(order.id)).toEqual(closed);
+      const other = await s.store.open(openRequest('pump-2', NOW - WINDOW, { severity: 'warning' }), NOW);
+      expect(await s.store.raiseSeverity(other.order.id, { severity: 'warning', at: NOW + MIN })).toEqual({
+        raised: false,
+        order: other.order,
+      });
+      await expect(s.store.raiseSeverity('wo-nobody-0', { severity: 'critical', at: NOW })).rejects.toThrow(
+        WorkOrderNotFound,
+      );
+    });
+
+    it('when an escalated (unacknowledged) warning order is raised, its status stays', async () => {
+      const { order } = await s.store.open(openRequest('pump-1', NOW - WINDOW, { severity: 'warning' }), NOW);
+      const escalated = await s.store.updateStatus(order.id, { status: 'escalated', at: NOW + MIN });
+      const { raised, order: after } = await s.store.raiseSeverity(order.id, {
+        severity: 'critical',
+        at: NOW,
+      });
+      expect(raised).toBe(true);
+      expect(after).toEqual({ ...escalated, severity: 'critical' });
+      expect(await s.store.get(order.id)).toEqual(after);
     });
 
     it('when the store cannot be reached, calls throw', async () => {

@@ -1,7 +1,7 @@
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { AnomalyEvent } from '../../core/events';
+import { type AnomalyEvent, EVENT_SCHEMA_VERSION } from '../../core/events';
 import type { TelemetryRecord, TelemetryStore } from '../../core/ports';
 import { TELEMETRY_SCHEMA_VERSION, type TelemetryMessage } from '../../core/telemetry';
 import { makeAnomalyWorkflowStarter } from '../../lambda/shared/anomaly-workflow-starter';
@@ -128,5 +128,42 @@ describe('stream-processor with cloud scoring', () => {
       handler({ Records: [kinesisRecord(message('AIOT-0000000A', 1, 0), 0, 'AIOT-0000000A')] }),
     ).rejects.toThrow('table unreachable');
     expect(sm).not.toHaveReceivedCommand(InvokeEndpointCommand);
+  });
+});
+
+describe('cloud scoring: which episode events start the response workflow', () => {
+  it('when an episode opens as a warning and escalates to critical, both start a run (the escalation its own)', async () => {
+    sfn.reset();
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x' });
+    const event = (ts: number, severity: 'warning' | 'critical', score: number): AnomalyEvent => ({
+      schema: EVENT_SCHEMA_VERSION,
+      kind: 'anomaly',
+      deviceId: 'AIOT-0000000A',
+      site: 'plant-a',
+      ts,
+      score,
+      severity,
+      measures: { vibration_rms: 2 },
+      source: 'cloud',
+      episodeStart: T0,
+    });
+    const opening = event(T0, 'warning', 0.6);
+    const escalation = event(T0 + 60_000, 'critical', 0.95);
+    const scoring = makeCloudScoring({
+      scorer: { score: async () => ({ anomalies: [opening, escalation] }) as never },
+      events: { putAnomalies: async () => {} },
+      startResponse: makeAnomalyWorkflowStarter({
+        client: new SFNClient({}),
+        stateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:x',
+      }),
+    });
+    const m = JSON.parse(message('AIOT-0000000A', 1, 0, 1)) as TelemetryMessage;
+    await scoring([{ status: 'stored', message: m, stored: 1, rejected: 0 }]);
+
+    const window = Math.floor(T0 / 900_000) * 900_000;
+    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name)).toEqual([
+      `AIOT-0000000A-${window}`,
+      `AIOT-0000000A-${window}-critical`,
+    ]);
   });
 });

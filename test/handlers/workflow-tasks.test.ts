@@ -10,7 +10,7 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { TimestreamQueryClient, QueryCommand as TsQueryCommand } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import Database from 'better-sqlite3';
 import { COMMAND_SCHEMA_VERSION } from '../../core/commands';
@@ -28,6 +28,7 @@ import { TimestreamPredictionStore } from '../../lambda/shared/timestream-predic
 import { makeHandler as makeCommandAck } from '../../lambda/workflow-tasks/command-ack/handler';
 import { makeHandler as makeCommandDevice } from '../../lambda/workflow-tasks/command-device/handler';
 import { makeHandler as makeUpdateEdge } from '../../lambda/workflow-tasks/update-edge/handler';
+import { makeHandler as makeWorkOrders } from '../../lambda/workflow-tasks/work-orders/handler';
 import { SqliteWorkOrderStore } from '../../local/workflows/sqlite-work-orders';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
@@ -109,6 +110,117 @@ describe('DynamoDbWorkOrderStore', () => {
   });
 });
 
+describe('DynamoDbWorkOrderStore.raiseSeverity', () => {
+  const store = () =>
+    new DynamoDbWorkOrderStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), 'orders');
+  const warning = () => newWorkOrder({ ...opening(), severity: 'warning' }, T0);
+
+  it('when a warning order is raised, it is one UpdateItem conditioned on the severity, status and time read', async () => {
+    ddb.on(GetCommand).resolves({ Item: warning() });
+    ddb.on(UpdateCommand).resolves({});
+    const out = await store().raiseSeverity(`wo-pump-7-${T0}`, {
+      severity: 'critical',
+      at: T0 + 60_000,
+      note: 'up',
+    });
+
+    expect(out).toEqual({
+      raised: true,
+      order: { ...warning(), severity: 'critical', updatedAt: T0 + 60_000, note: 'up' },
+    });
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      TableName: 'orders',
+      Key: { id: `wo-pump-7-${T0}` },
+      UpdateExpression: 'SET #sev = :to, updatedAt = :now, #n = :note',
+      ConditionExpression: '#sev = :from AND #s = :status AND updatedAt = :at',
+      ExpressionAttributeNames: { '#sev': 'severity', '#s': 'status', '#n': 'note' },
+      ExpressionAttributeValues: {
+        ':to': 'critical',
+        ':now': T0 + 60_000,
+        ':from': 'warning',
+        ':status': 'open',
+        ':at': T0,
+        ':note': 'up',
+      },
+    });
+  });
+
+  it('when a concurrent writer wins the race, the order is read again and, now critical, left alone', async () => {
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: warning() })
+      .resolves({ Item: { ...warning(), severity: 'critical', updatedAt: T0 + 1 } });
+    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'changed', $metadata: {} }));
+    const out = await store().raiseSeverity(`wo-pump-7-${T0}`, { severity: 'critical', at: T0 + 60_000 });
+
+    expect(out).toMatchObject({ raised: false, order: { severity: 'critical', updatedAt: T0 + 1 } });
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+  });
+
+  it('when the order is closed or missing, no update is sent', async () => {
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: { ...warning(), status: 'closed' } })
+      .resolves({});
+    await expect(
+      store().raiseSeverity(`wo-pump-7-${T0}`, { severity: 'critical', at: T0 + 1 }),
+    ).resolves.toMatchObject({
+      raised: false,
+      order: { status: 'closed', severity: 'warning' },
+    });
+    await expect(store().raiseSeverity('wo-nobody-1', { severity: 'critical', at: T0 + 1 })).rejects.toThrow(
+      'no work order wo-nobody-1',
+    );
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 0);
+  });
+
+  it('when DynamoDB fails otherwise, the error propagates (the workflow step retries)', async () => {
+    ddb.on(GetCommand).resolves({ Item: warning() });
+    ddb.on(UpdateCommand).rejects(new Error('throttled'));
+    await expect(
+      store().raiseSeverity(`wo-pump-7-${T0}`, { severity: 'critical', at: T0 + 1 }),
+    ).rejects.toThrow('throttled');
+  });
+});
+
+describe('work-orders task on DynamoDB: an escalation run', () => {
+  it('when the open finds the warning order, the task raises it and reports raised (not a duplicate)', async () => {
+    const existing = newWorkOrder({ ...opening(), severity: 'warning' }, T0);
+    ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    ddb.on(GetCommand).resolves({ Item: existing });
+    ddb.on(UpdateCommand).resolves({});
+    const handler = makeWorkOrders({
+      store: new DynamoDbWorkOrderStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), 'orders'),
+      clock: () => T0 + 90_000,
+    });
+    const escalation = { ...anomaly(), ts: T0 + 90_000, episodeStart: T0 + 1234 };
+    const out = await handler({
+      action: 'open',
+      input: {
+        event: escalation,
+        window: { start: T0, end: T0 + 900_000 },
+        workOrderId: `wo-pump-7-${T0}`,
+        ackPolicy: { pollSeconds: 30, maxPolls: 10 },
+      },
+      severity: 'critical',
+      reason: 'escalated',
+    });
+
+    expect(out).toEqual({
+      action: 'open',
+      created: false,
+      raised: true,
+      id: `wo-pump-7-${T0}`,
+      status: 'open',
+    });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      ExpressionAttributeValues: expect.objectContaining({ ':to': 'critical', ':from': 'warning' }),
+    });
+  });
+});
+
 describe('anomaly workflow starter', () => {
   const start = () =>
     makeAnomalyWorkflowStarter({
@@ -128,6 +240,32 @@ describe('anomaly workflow starter', () => {
   it('when the execution already exists, the duplicate is reported as not started rather than an error', async () => {
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
     await expect(start()(anomaly())).resolves.toEqual({ name: `pump-7-${T0}`, started: false });
+  });
+
+  it('when an episode escalates to critical, its run is named as the opening + -critical, once', async () => {
+    sfn
+      .on(StartExecutionCommand)
+      .resolvesOnce({ executionArn: 'arn:x' })
+      .rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    const escalation = { ...anomaly(), ts: T0 + 90_000, episodeStart: T0 + 1234 };
+    await expect(start()(escalation)).resolves.toEqual({ name: `pump-7-${T0}-critical`, started: true });
+    await expect(start()({ ...escalation, ts: T0 + 95_000 })).resolves.toEqual({
+      name: `pump-7-${T0}-critical`,
+      started: false,
+    });
+    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
+    expect(input).toMatchObject({ workOrderId: `wo-pump-7-${T0}`, event: { severity: 'critical' } });
+  });
+
+  it('when the device id is as long as allowed, the escalation name still fits 80 characters and keeps the window', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x' });
+    const deviceId = 'd'.repeat(128);
+    const opened = await start()({ ...anomaly(), deviceId, episodeStart: T0 + 1234 });
+    const escalated = await start()({ ...anomaly(), deviceId, ts: T0 + 90_000, episodeStart: T0 + 1234 });
+    expect(opened.name.length).toBeLessThanOrEqual(80);
+    expect(escalated.name.length).toBeLessThanOrEqual(80);
+    expect(escalated.name).toMatch(new RegExp(`-${T0}-critical$`));
+    expect(escalated.name).not.toBe(opened.name);
   });
 
   it('when Step Functions fails otherwise, the error propagates so the event is retried', async () => {

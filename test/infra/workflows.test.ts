@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import { RULES } from '../../core/rules';
 import { placeholders, WORKFLOW_FILES } from '../../local/workflows/asl';
 import { type BuiltStack, buildStack } from '../fixtures/stack';
@@ -86,6 +88,32 @@ describe('anomaly-response state machine', () => {
         ]),
       },
     });
+  });
+
+  it('when synthesized, the work-order task may get, put and update items of the table only (no scan, query, delete)', () => {
+    // Actions: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
+    const stack = built.stack;
+    const role = stack.resolve((stack.anomalyResponse.workOrderTask.role!.node.defaultChild as CfnRole).ref);
+    const table = stack.getLogicalId(stack.workOrders.table.node.defaultChild as CfnTable);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify(role)),
+    );
+    const statements = policies.flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+    );
+    const dynamo = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo).toHaveLength(1);
+    expect([dynamo[0]!.Action].flat().sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(JSON.stringify(dynamo[0]!.Resource)).toContain(table);
+    const actions = statements.flatMap((st) => [st.Action].flat());
+    for (const broad of ['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'])
+      expect(actions).not.toContain(broad);
+    // The table is encrypted with the project key: the task may use it, for this table's items.
+    expect(actions).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:Encrypt']));
   });
 
   it('when synthesized, the event router gets the state machine ARN, the ack policy and the start permission together', () => {

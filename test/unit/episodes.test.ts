@@ -1,4 +1,11 @@
-import { DEFAULT_EPISODE_POLICY, EpisodeTracker, opensEpisode, stepEpisode } from '../../core/episodes';
+import {
+  DEFAULT_EPISODE_POLICY,
+  EpisodeTracker,
+  escalatesToCritical,
+  opensEpisode,
+  startsResponse,
+  stepEpisode,
+} from '../../core/episodes';
 import { severityOf } from '../../core/severity';
 
 const T0 = Date.UTC(2026, 10, 24, 12);
@@ -134,7 +141,16 @@ describe('episodes', () => {
     expect(() => new EpisodeTracker({ quietMs: 0 })).toThrow('quietMs must be positive');
   });
 
-  it('when an event opens its episode (or has none), it starts the workflow; an escalation does not', () => {
+  it('when an episode escalates to critical, that event starts the workflow too; other escalations do not', () => {
+    expect(startsResponse({ ts: T0, episodeStart: T0, severity: 'warning' })).toBe(true);
+    expect(escalatesToCritical({ ts: T0 + S, episodeStart: T0, severity: 'critical' })).toBe(true);
+    expect(startsResponse({ ts: T0 + S, episodeStart: T0, severity: 'critical' })).toBe(true);
+    expect(startsResponse({ ts: T0 + S, episodeStart: T0, severity: 'warning' })).toBe(false);
+    expect(escalatesToCritical({ ts: T0, episodeStart: T0, severity: 'critical' })).toBe(false);
+    expect(escalatesToCritical({ ts: T0, severity: 'critical' })).toBe(false);
+  });
+
+  it('when an event opens its episode (or has none), it opens it; an escalation does not', () => {
     expect(opensEpisode({ ts: T0 })).toBe(true);
     expect(opensEpisode({ ts: T0, episodeStart: T0 })).toBe(true);
     expect(opensEpisode({ ts: T0 + S, episodeStart: T0 })).toBe(false);

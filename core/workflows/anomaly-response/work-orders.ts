@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { WorkOrderStore } from '../../ports';
-import { SEVERITIES } from '../../severity';
+import { SEVERITIES, severityRank } from '../../severity';
 import { OpenWorkOrderSchema, WorkOrderNotFound } from '../../workorders';
 
 import { AnomalyResponseInputSchema } from './start';
@@ -19,7 +19,14 @@ export const WorkOrderTaskSchema = z.discriminatedUnion('action', [
 export type WorkOrderTask = z.infer<typeof WorkOrderTaskSchema>;
 
 export type WorkOrderTaskResult =
-  | { readonly action: 'open'; readonly created: boolean; readonly id: string; readonly status: string }
+  | {
+      readonly action: 'open';
+      readonly created: boolean;
+      /** True when the order existed at a lower severity, not closed, and was raised to this one. */
+      readonly raised: boolean;
+      readonly id: string;
+      readonly status: string;
+    }
   | { readonly action: 'status'; readonly id: string; readonly status: string }
   | {
       readonly action: 'escalate';
@@ -29,7 +36,10 @@ export type WorkOrderTaskResult =
       readonly subject: string;
     };
 
-/** The work-order steps of the workflow: open (idempotent), read status, escalate. */
+/**
+ * The work-order steps of the workflow: open (idempotent; an order already opened at a lower
+ * severity and not closed is raised to this run's), read status, escalate.
+ */
 export async function runWorkOrderTask(
   raw: unknown,
   store: WorkOrderStore,
@@ -51,7 +61,21 @@ export async function runWorkOrderTask(
         }),
         clock(),
       );
-      return { action: 'open', created, id: order.id, status: order.status };
+      if (created || severityRank(task.severity) <= severityRank(order.severity))
+        return { action: 'open', created, raised: false, id: order.id, status: order.status };
+      // The episode got worse (a warning run opened the order): raise it, unless it is closed.
+      const raise = await store.raiseSeverity(order.id, {
+        severity: task.severity,
+        at: clock(),
+        note: `raised to ${task.severity}: ${task.reason}`.slice(0, 1024),
+      });
+      return {
+        action: 'open',
+        created,
+        raised: raise.raised,
+        id: raise.order.id,
+        status: raise.order.status,
+      };
     }
     case 'status': {
       const order = await store.get(task.id);

@@ -69,9 +69,9 @@ export class AnomalyResponse extends Construct {
 
     this.workOrderTask = new ProjectFunction(this, 'WorkOrders', {
       entry: 'workflow-tasks/work-orders',
-      description: 'Anomaly response: opens (idempotent), reads and escalates work orders',
+      description: 'Anomaly response: opens (idempotent), raises, reads and escalates work orders',
     });
-    props.workOrders.grantReadWrite(this.workOrderTask);
+    props.workOrders.grantOrderTask(this.workOrderTask);
 
     this.commandDevice = new ProjectFunction(this, 'CommandDevice', {
       entry: 'workflow-tasks/command-device',

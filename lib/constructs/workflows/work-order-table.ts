@@ -6,6 +6,13 @@ import { Construct } from 'constructs';
 import { STATUS_INDEX } from '../../../lambda/shared/dynamodb-work-orders';
 import { acknowledge, REASONS } from '../common/nag';
 
+/** The item actions of the anomaly-response work-order task (open, status, escalate, raise). */
+export const WORK_ORDER_TASK_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+] as const;
+
 export interface WorkOrderTableProps {
   /** Customer key the table is encrypted with. */
   readonly encryptionKey: kms.IKey;
@@ -41,6 +48,19 @@ export class WorkOrderTable extends Construct {
   grantReadWrite(fn: lambda.Function): void {
     fn.addEnvironment('WORK_ORDERS_TABLE', this.table.tableName);
     this.table.grantReadWriteData(fn);
+    this.acknowledgeGrant(fn);
+  }
+
+  /**
+   * What the anomaly-response work-order task does and nothing more: GetItem (read, status),
+   * PutItem (the conditional open, a status change), UpdateItem (the conditional severity raise),
+   * with the key to encrypt and decrypt. No Scan, Query, DeleteItem or batch actions.
+   * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
+   */
+  grantOrderTask(fn: lambda.Function): void {
+    fn.addEnvironment('WORK_ORDERS_TABLE', this.table.tableName);
+    this.table.grant(fn, ...WORK_ORDER_TASK_ACTIONS);
+    this.table.encryptionKey?.grantEncryptDecrypt(fn);
     this.acknowledgeGrant(fn);
   }
 

@@ -215,3 +215,97 @@ describe('anomaly-response (local run of lib/workflows/anomaly-response.asl.json
     expect(workflows.notifications()).toHaveLength(0);
   });
 });
+
+describe('anomaly-response: an episode that opens as a warning and escalates to critical', () => {
+  const OPENED = T0 + 1000;
+  const opening = () => anomaly({ severity: 'warning', score: 0.55, ts: OPENED, episodeStart: OPENED });
+  const escalation = (ts = OPENED + 90_000) =>
+    anomaly({ severity: 'critical', score: 0.96, ts, episodeStart: OPENED });
+
+  /** A device that answers its safe-mode command before the publish returns, as the agent does. */
+  function answeringDevice() {
+    const published: Published[] = [];
+    const ctx = setup({
+      publish: async (topic, payload) => {
+        published.push({ topic, payload });
+        const cmd = JSON.parse(payload) as { commandId: string; schema: string };
+        await ctx.workflows.handleCommandResponse(
+          `${topic}/res`,
+          JSON.stringify({ schema: cmd.schema, commandId: cmd.commandId, status: 'ok', at: T0 + 6000 }),
+        );
+      },
+    });
+    return { ...ctx, published };
+  }
+
+  it('when the episode escalates, its own run raises the warning order to critical, commands safe mode and handles the ack', async () => {
+    const { workflows, published } = answeringDevice();
+    const first = await workflows.startAnomalyResponse(opening()).done;
+    expect(first).toMatchObject({ status: 'succeeded', outcome: 'work-order-open', name: `pump-7-${T0}` });
+    expect(published).toHaveLength(0);
+    const id = `wo-pump-7-${T0}`;
+    expect(await workflows.workOrders.get(id)).toMatchObject({ severity: 'warning', status: 'open' });
+
+    const start = workflows.startAnomalyResponse(escalation());
+    expect(start.started).toBe(true);
+    const second = await start.done;
+    expect(second).toMatchObject({
+      status: 'succeeded',
+      outcome: 'acknowledged',
+      name: `pump-7-${T0}-critical`,
+    });
+    expect(second.states).toEqual(
+      expect.arrayContaining(['OpenWorkOrder', 'AlreadyHandled', 'CommandSafeMode', 'Notify', 'CheckAck']),
+    );
+    expect(second.states).not.toContain('Duplicate');
+    expect(published.map((p) => p.topic)).toEqual(['cmd/aiot/plant-a/pump-7/safe-mode']);
+    expect(JSON.parse(published[0]!.payload)).toMatchObject({ commandId: id });
+    const order = await workflows.workOrders.get(id);
+    // One order for the episode, now critical and acknowledged; still the opening run's.
+    expect(order).toMatchObject({ severity: 'critical', status: 'acknowledged', execution: first.id });
+    expect((await workflows.workOrders.list()).items).toHaveLength(1);
+    expect(workflows.notifications().map((n) => n.attributes.severity)).toEqual(['warning', 'critical']);
+  });
+
+  it('when the escalation is reported again, no new run starts; a run that still races finds the order critical', async () => {
+    const { db, workflows, published } = answeringDevice();
+    await workflows.startAnomalyResponse(opening()).done;
+    await workflows.startAnomalyResponse(escalation()).done;
+    expect(workflows.startAnomalyResponse(escalation(OPENED + 120_000)).started).toBe(false);
+    expect(workflows.runs()).toHaveLength(2);
+
+    const other = createLocalWorkflows({ db, publish: () => undefined, clock: () => T0 + 9000 });
+    const raced = await other.startAnomalyResponse(escalation(OPENED + 150_000)).done;
+    expect(raced).toMatchObject({ status: 'succeeded', outcome: 'duplicate' });
+    expect(published).toHaveLength(1);
+  });
+
+  it('when an operator closed the warning order, the escalation does not reopen or raise it', async () => {
+    const { workflows, published } = answeringDevice();
+    await workflows.startAnomalyResponse(opening()).done;
+    const id = `wo-pump-7-${T0}`;
+    const closed = await workflows.workOrders.updateStatus(id, {
+      status: 'closed',
+      at: T0 + 3000,
+      label: 'false-alarm',
+    });
+    const summary = await workflows.startAnomalyResponse(escalation()).done;
+
+    expect(summary).toMatchObject({ status: 'succeeded', outcome: 'duplicate' });
+    expect(summary.states).not.toContain('CommandSafeMode');
+    expect(published).toHaveLength(0);
+    expect(await workflows.workOrders.get(id)).toEqual(closed);
+  });
+
+  it('when the opening run never stored an order, the escalation opens it critical and acts on it', async () => {
+    const { workflows, published } = answeringDevice();
+    const summary = await workflows.startAnomalyResponse(escalation()).done;
+
+    expect(summary).toMatchObject({ status: 'succeeded', outcome: 'acknowledged' });
+    expect(published).toHaveLength(1);
+    expect(await workflows.workOrders.get(`wo-pump-7-${T0}`)).toMatchObject({
+      severity: 'critical',
+      status: 'acknowledged',
+    });
+  });
+});
